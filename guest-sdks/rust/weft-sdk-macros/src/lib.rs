@@ -238,7 +238,10 @@ impl Signature {
     fn parse(func: &ItemFn) -> syn::Result<Signature> {
         let sig = &func.sig;
         if let Some(token) = &sig.asyncness {
-            return Err(Error::new(token.span(), "weft flows and tasks cannot be async"));
+            return Err(Error::new(
+                token.span(),
+                "weft flows and tasks cannot be async",
+            ));
         }
         if !sig.generics.params.is_empty() {
             return Err(Error::new(
@@ -337,7 +340,12 @@ fn description(attrs: &[Attribute]) -> String {
             },
             _ => None,
         })
-        .map(|line| line.strip_prefix(' ').unwrap_or(&line).trim_end().to_owned())
+        .map(|line| {
+            line.strip_prefix(' ')
+                .unwrap_or(&line)
+                .trim_end()
+                .to_owned()
+        })
         .collect();
     lines.join("\n").trim().to_owned()
 }
@@ -591,5 +599,93 @@ fn expand_task(func: &ItemFn, sig: &Signature, options: &Options) -> TokenStream
                 }
             }
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema(ty: &str) -> String {
+        schema_of(&syn::parse_str(ty).unwrap())
+    }
+
+    fn sig(func: &str) -> Signature {
+        Signature::parse(&syn::parse_str(func).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn schemas_of_basic_types() {
+        assert_eq!(schema("u32"), r#"{"type":"integer"}"#);
+        assert_eq!(schema("f64"), r#"{"type":"number"}"#);
+        assert_eq!(schema("bool"), r#"{"type":"boolean"}"#);
+        assert_eq!(schema("String"), r#"{"type":"string"}"#);
+        assert_eq!(
+            schema("Vec<i64>"),
+            r#"{"type":"array","items":{"type":"integer"}}"#
+        );
+        assert_eq!(
+            schema("Option<String>"),
+            r#"{"anyOf":[{"type":"string"},{"type":"null"}]}"#
+        );
+        assert_eq!(schema("serde_json::Value"), "{}");
+        assert_eq!(schema("MyStruct"), "{}");
+    }
+
+    #[test]
+    fn parameter_schema_lists_required_arguments() {
+        let sig = sig("fn etl(n: u32, label: Option<String>) {}");
+        assert_eq!(
+            parameter_schema(&sig),
+            r#"{"type":"object","properties":{"n":{"type":"integer"},"label":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["n"]}"#
+        );
+        let empty = self::sig("fn f() {}");
+        assert_eq!(
+            parameter_schema(&empty),
+            r#"{"type":"object","properties":{},"required":[]}"#
+        );
+    }
+
+    #[test]
+    fn return_types() {
+        assert!(matches!(sig("fn f() {}").returns, Returns::Unit));
+        assert!(matches!(sig("fn f() -> () {}").returns, Returns::Unit));
+        assert!(matches!(
+            sig("fn f() -> u32 { 1 }").returns,
+            Returns::Value(_)
+        ));
+        let returns = sig("fn f() -> Result<Vec<u8>, String> { todo!() }").returns;
+        let Returns::Result(ok) = returns else {
+            panic!("not a Result")
+        };
+        assert_eq!(quote!(#ok).to_string(), "Vec < u8 >");
+    }
+
+    #[test]
+    fn task_options() {
+        let metas = Punctuated::<Meta, Token![,]>::parse_terminated
+            .parse_str(r#"retries = 2, retry_delay_ms = [100, 200], retry_backoff = 2.0, cache_expiration = 60, tags = ["a"]"#)
+            .unwrap();
+        let options = Options::parse(&metas, Kind::Task).unwrap();
+        assert_eq!(options.retries, Some(2));
+        assert_eq!(options.retry_delays, Some(vec![100, 200]));
+        assert_eq!(options.retry_backoff, Some(2.0));
+        assert_eq!(options.cache_expiration, Some(60));
+        assert_eq!(options.tags, vec!["a".to_owned()]);
+
+        let metas = Punctuated::<Meta, Token![,]>::parse_terminated
+            .parse_str("retry_delay_ms = 5")
+            .unwrap();
+        assert!(Options::parse(&metas, Kind::Task).is_err());
+        let metas = Punctuated::<Meta, Token![,]>::parse_terminated
+            .parse_str("retries = 1")
+            .unwrap();
+        assert!(Options::parse(&metas, Kind::Flow).is_err());
+    }
+
+    #[test]
+    fn descriptions_join_doc_lines() {
+        let func: ItemFn = syn::parse_str("/// Line one.\n///\n/// Line two.\nfn f() {}").unwrap();
+        assert_eq!(description(&func.attrs), "Line one.\n\nLine two.");
     }
 }

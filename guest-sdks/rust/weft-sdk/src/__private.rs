@@ -151,7 +151,11 @@ pub fn parse_input<T: DeserializeOwned>(kind: &str, name: &str, json: &str) -> R
         json
     };
     serde_json::from_str(json).map_err(|error| {
-        let what = if kind == "flow" { "parameters" } else { "input" };
+        let what = if kind == "flow" {
+            "parameters"
+        } else {
+            "input"
+        };
         format!("invalid {what} for {kind} '{name}': {error}")
     })
 }
@@ -213,14 +217,14 @@ pub fn options(
     tags: &[&str],
 ) -> types::TaskOptions {
     types::TaskOptions {
-        retries: retries.map(
-            |(retries, delays, backoff_factor, jitter_factor)| types::RetryPolicy {
+        retries: retries.map(|(retries, delays, backoff_factor, jitter_factor)| {
+            types::RetryPolicy {
                 retries,
                 delays_ms: delays.to_vec(),
                 backoff_factor,
                 jitter_factor,
-            },
-        ),
+            }
+        }),
         cache: cache.map(|(key, expiration_secs)| types::CachePolicy {
             key: key.map(str::to_owned),
             expiration_secs,

@@ -37,10 +37,10 @@ mod task;
 #[doc(hidden)]
 pub mod __private;
 
+pub use bindings::types::{CachePolicy, RetryPolicy, TaskOptions};
 pub use log;
 pub use serde;
 pub use serde_json;
-pub use bindings::types::{CachePolicy, RetryPolicy, TaskOptions};
 pub use task::{FutureVecExt, TaskError, TaskFuture, wait_all};
 pub use weft_sdk_macros::{flow, task};
 
