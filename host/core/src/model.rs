@@ -187,7 +187,7 @@ impl From<LogLevel> for u8 {
 
 impl TryFrom<u8> for LogLevel {
     type Error = std::convert::Infallible;
-    fn try_from(n: u8) -> Result<LogLevel, Self::Error> {
+    fn try_from(n: u8) -> Result<LogLevel, std::convert::Infallible> {
         Ok(LogLevel::from_number(n))
     }
 }
