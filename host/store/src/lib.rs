@@ -1,1 +1,31 @@
-//! placeholder
+//! Weft's persistence: everything weft records, behind one [`Store`] trait.
+//!
+//! [`SqliteStore`] is the embedded default (a file under [`home::weft_home`]);
+//! a Postgres backend will sit behind the same trait. The pieces a second
+//! backend shares live outside [`sqlite`]: the filters ([`filter`]), the
+//! mapping between rows and weft's models (`rows`), secret encryption
+//! ([`crypto`]) and the conformance suite (`conformance`, behind the
+//! `conformance` feature).
+//!
+//! Writes are queued to a single writer that commits them in batches (see
+//! [`sqlite`]): non-terminal writes return once queued, terminal states,
+//! secrets, deletes and [`RunRecorder::flush`] once committed. Reads see
+//! committed data, so call `flush` first to read your own queued writes.
+
+pub mod crypto;
+mod error;
+pub mod filter;
+pub mod home;
+mod rows;
+pub mod sqlite;
+mod store;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use crypto::SecretKey;
+pub use error::StoreError;
+pub use filter::{FlowRunFilter, FlowRunSort, LogFilter, TaskRunFilter, TaskRunSort};
+pub use sqlite::SqliteStore;
+pub use store::{Flow, Store};
+pub use weft_core::recorder::{RecordError, RunRecorder};

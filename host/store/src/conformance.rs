@@ -1,0 +1,1121 @@
+//! The backend-independent conformance suite: what every [`Store`] must do.
+//!
+//! Each function takes a fresh, empty store and panics on a violation. A
+//! backend runs the whole suite with [`store_conformance_tests!`]
+//! (crate::store_conformance_tests), given an async function returning the
+//! store and a guard kept alive for the test (a temporary directory, a
+//! database to drop):
+//!
+//! ```ignore
+//! async fn setup() -> (SqliteStore, tempfile::TempDir) { ... }
+//! weft_store::store_conformance_tests!(setup);
+//! ```
+//!
+//! Available with the `conformance` feature.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use uuid::Uuid;
+use weft_core::{CacheEntry, FlowRun, LogEntry, LogLevel, RecordError, State, StateType, TaskRun};
+
+use crate::{FlowRunFilter, FlowRunSort, LogFilter, Store, StoreError, TaskRunFilter, TaskRunSort};
+
+/// Generates one `#[tokio::test]` per conformance check, each calling
+/// `$setup().await` for a fresh `(store, guard)`.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($setup:path) => {
+        $crate::store_conformance_tests!(@each $setup;
+            create_and_read_flow_run,
+            unknown_ids_read_as_none,
+            state_history_in_order,
+            run_count_and_times,
+            result_on_completed_state,
+            replayed_state_is_ignored,
+            task_runs_by_flow_run,
+            logs_filter,
+            flow_run_filters,
+            flow_run_sort_and_page,
+            find_by_id_prefix_and_name,
+            flows_upserted_by_name,
+            cache_upsert_and_expired,
+            secrets_roundtrip,
+            queued_writes_visible_after_flush,
+            concurrent_writers,
+            bad_write_fails_alone,
+        );
+    };
+    (@each $setup:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let (store, _guard) = $setup().await;
+                $crate::conformance::$name(&store).await;
+            }
+        )*
+    };
+}
+
+fn base_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now())
+}
+
+/// A flow run of `flow` named `name`, created `secs` after a fixed time.
+pub fn flow_run(flow: &str, name: &str, secs: i64) -> FlowRun {
+    let mut run = FlowRun::new(
+        flow,
+        "digest",
+        json!({"x": 1, "nested": {"list": [1, 2.5, "three"]}}),
+    );
+    run.name = name.to_string();
+    run.created = base_time() + Duration::seconds(secs);
+    run.state.timestamp = run.created;
+    run
+}
+
+fn at(state: State, t: DateTime<Utc>) -> State {
+    State {
+        timestamp: t,
+        ..state
+    }
+}
+
+async fn flush<S: Store>(store: &S) {
+    store.flush().await.expect("flush");
+}
+
+/// A created run reads back as written, its state as the first history row.
+pub async fn create_and_read_flow_run<S: Store>(store: &S) {
+    let mut run = flow_run("etl", "crimson-fox", 0);
+    run.deployment_name = Some("nightly".into());
+    run.tags = vec!["a".into(), "b".into()];
+    run.state.message = Some("created by a test".into());
+    store.create_flow_run(&run).await.expect("create");
+    flush(store).await;
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read, run);
+    let history = store.read_flow_run_states(run.id).await.expect("history");
+    assert_eq!(history, vec![run.state.clone()]);
+}
+
+/// Unknown ids read as `None` or empty, not as errors.
+pub async fn unknown_ids_read_as_none<S: Store>(store: &S) {
+    let id = Uuid::now_v7();
+    assert!(store.read_flow_run(id).await.expect("read").is_none());
+    assert!(store.read_task_run(id).await.expect("read").is_none());
+    assert!(
+        store
+            .read_flow_run_states(id)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    assert!(
+        store
+            .find_flow_run("no-such-run")
+            .await
+            .expect("find")
+            .is_none()
+    );
+    assert!(store.find_flow_run("").await.expect("find").is_none());
+    assert!(store.read_cache("nope").await.expect("cache").is_none());
+    assert!(store.read_secret("nope").await.expect("secret").is_none());
+    assert!(!store.delete_secret("nope").await.expect("delete"));
+    assert!(!store.delete_cache("nope").await.expect("delete"));
+}
+
+/// History is kept in the order states were set, whatever their timestamps.
+pub async fn state_history_in_order<S: Store>(store: &S) {
+    let run = flow_run("f", "r", 0);
+    store.create_flow_run(&run).await.expect("create");
+    let t = run.created;
+    // Timestamps deliberately out of order: history follows call order.
+    let states = vec![
+        at(State::running(), t + Duration::seconds(5)),
+        at(State::awaiting_retry(t, "retry"), t + Duration::seconds(1)),
+        at(State::retrying(), t + Duration::seconds(3)),
+        at(State::failed("boom"), t + Duration::seconds(2)),
+    ];
+    for s in &states {
+        store
+            .set_flow_run_state(run.id, s)
+            .await
+            .expect("set state");
+    }
+    let history = store.read_flow_run_states(run.id).await.expect("history");
+    let mut expected = vec![run.state.clone()];
+    expected.extend(states.iter().cloned());
+    assert_eq!(history, expected);
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state, states[3]);
+}
+
+/// RUNNING states count runs and start the clock once; terminal ones stop it.
+pub async fn run_count_and_times<S: Store>(store: &S) {
+    let run = flow_run("f", "r", 0);
+    store.create_flow_run(&run).await.expect("create");
+    let t = run.created;
+    let first = at(State::running(), t + Duration::seconds(1));
+    store
+        .set_flow_run_state(run.id, &first)
+        .await
+        .expect("running");
+    flush(store).await;
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(
+        (read.run_count, read.start_time, read.end_time),
+        (1, Some(first.timestamp), None)
+    );
+    store
+        .set_flow_run_state(
+            run.id,
+            &at(State::awaiting_retry(t, "again"), t + Duration::seconds(2)),
+        )
+        .await
+        .expect("s");
+    store
+        .set_flow_run_state(run.id, &at(State::retrying(), t + Duration::seconds(3)))
+        .await
+        .expect("s");
+    let end = at(State::crashed("limit"), t + Duration::seconds(4));
+    store
+        .set_flow_run_state(run.id, &end)
+        .await
+        .expect("crashed");
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(
+        (read.run_count, read.start_time, read.end_time),
+        (2, Some(first.timestamp), Some(end.timestamp))
+    );
+    assert_eq!(read.state.message.as_deref(), Some("limit"));
+
+    // Task runs follow the same rules, including a run created already running.
+    let mut task = TaskRun::new(run.id, None, "t", 0, json!(null));
+    task.state = at(State::running(), t + Duration::seconds(10));
+    store.create_task_run(&task).await.expect("task");
+    let done = at(State::completed(json!(1)), t + Duration::seconds(11));
+    store
+        .set_task_run_state(task.id, &done)
+        .await
+        .expect("done");
+    let read = store
+        .read_task_run(task.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.run_count, 1);
+    assert_eq!(read.start_time, Some(task.state.timestamp));
+    assert_eq!(read.end_time, Some(done.timestamp));
+
+    // A task run created in a terminal state (a cache hit) has ended.
+    let mut cached = TaskRun::new(run.id, None, "t", 1, json!(null));
+    cached.state = State::cached(json!("hit"));
+    store.create_task_run(&cached).await.expect("cached");
+    let read = store
+        .read_task_run(cached.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.run_count, 0);
+    assert_eq!(read.end_time, Some(cached.state.timestamp));
+    assert_eq!(read.state.data, Some(json!("hit")));
+}
+
+/// A Completed (or Cached) state's data is the run's result, on its current state.
+pub async fn result_on_completed_state<S: Store>(store: &S) {
+    let run = flow_run("f", "r", 0);
+    store.create_flow_run(&run).await.expect("create");
+    store
+        .set_flow_run_state(run.id, &State::running())
+        .await
+        .expect("running");
+    let result = json!({"rows": 1234, "names": ["a", "b"], "ratio": 0.25, "none": null});
+    store
+        .set_flow_run_state(run.id, &State::completed(result.clone()))
+        .await
+        .expect("completed");
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state.state_type, StateType::Completed);
+    assert_eq!(read.state.data, Some(result.clone()));
+    let listed = store
+        .list_flow_runs(&FlowRunFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(listed[0].state.data, Some(result));
+
+    let task = TaskRun::new(run.id, None, "t", 0, json!([1, 2]));
+    store.create_task_run(&task).await.expect("task");
+    store
+        .set_task_run_state(task.id, &State::cached(json!("from cache")))
+        .await
+        .expect("cached");
+    let read = store
+        .read_task_run(task.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state.name, "Cached");
+    assert_eq!(read.state.data, Some(json!("from cache")));
+    assert_eq!(read.input, json!([1, 2]));
+}
+
+/// Setting a state whose id is already recorded changes nothing (retried calls are harmless).
+pub async fn replayed_state_is_ignored<S: Store>(store: &S) {
+    let run = flow_run("f", "r", 0);
+    store.create_flow_run(&run).await.expect("create");
+    let running = State::running();
+    store
+        .set_flow_run_state(run.id, &running)
+        .await
+        .expect("running");
+    store
+        .set_flow_run_state(run.id, &running)
+        .await
+        .expect("replayed");
+    flush(store).await;
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.run_count, 1);
+    assert_eq!(
+        store
+            .read_flow_run_states(run.id)
+            .await
+            .expect("history")
+            .len(),
+        2
+    );
+}
+
+/// Task runs list by flow run, oldest first by default, and by the other filters.
+pub async fn task_runs_by_flow_run<S: Store>(store: &S) {
+    let a = flow_run("f", "a", 0);
+    let b = flow_run("f", "b", 1);
+    store.create_flow_run(&a).await.expect("create");
+    store.create_flow_run(&b).await.expect("create");
+    let mut ids = Vec::new();
+    for i in 0..5u64 {
+        let mut t = TaskRun::new(
+            a.id,
+            None,
+            if i % 2 == 0 { "even" } else { "odd" },
+            i,
+            json!(i),
+        );
+        t.created = a.created + Duration::seconds(i as i64);
+        t.tags = vec!["x".into()];
+        store.create_task_run(&t).await.expect("task");
+        ids.push(t.id);
+    }
+    let parent = ids[0];
+    let child = TaskRun::new(b.id, Some(parent), "child", 0, json!({}));
+    store.create_task_run(&child).await.expect("child");
+    store
+        .set_task_run_state(ids[1], &State::failed("no"))
+        .await
+        .expect("failed");
+    flush(store).await;
+
+    let of_a = store
+        .list_task_runs(&TaskRunFilter {
+            flow_run_ids: Some(vec![a.id]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(of_a.iter().map(|t| t.id).collect::<Vec<_>>(), ids);
+    assert_eq!(of_a[3].name, "odd-3");
+    assert_eq!(of_a[3].dynamic_key, 3);
+    assert_eq!(of_a[3].tags, vec!["x".to_string()]);
+
+    let desc = store
+        .list_task_runs(&TaskRunFilter {
+            flow_run_ids: Some(vec![a.id]),
+            sort: TaskRunSort::CreatedDesc,
+            limit: Some(2),
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        desc.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![ids[3], ids[2]]
+    );
+
+    let failed = store
+        .list_task_runs(&TaskRunFilter {
+            state_types: Some(vec![StateType::Failed]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(
+        failed.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![ids[1]]
+    );
+
+    let odd = store
+        .list_task_runs(&TaskRunFilter {
+            task_keys: Some(vec!["odd".into()]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(odd.len(), 2);
+    let named = store
+        .list_task_runs(&TaskRunFilter {
+            names: Some(vec!["even-4".into()]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(named.iter().map(|t| t.id).collect::<Vec<_>>(), vec![ids[4]]);
+    let by_id = store
+        .list_task_runs(&TaskRunFilter {
+            ids: Some(vec![child.id]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(by_id[0].parent_task_run_id, Some(parent));
+    let none = store
+        .list_task_runs(&TaskRunFilter {
+            ids: Some(vec![]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert!(none.is_empty());
+}
+
+/// Logs filter by flow run, task run and level, oldest first, paged.
+pub async fn logs_filter<S: Store>(store: &S) {
+    let run = flow_run("f", "r", 0);
+    let other = flow_run("f", "o", 1);
+    store.create_flow_run(&run).await.expect("create");
+    store.create_flow_run(&other).await.expect("create");
+    let task = TaskRun::new(run.id, None, "t", 0, json!(null));
+    store.create_task_run(&task).await.expect("task");
+    let levels = [
+        LogLevel::Debug,
+        LogLevel::Info,
+        LogLevel::Warning,
+        LogLevel::Error,
+        LogLevel::Critical,
+    ];
+    let mut written = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        written.push(LogEntry {
+            name: "weft.flow_runs".into(),
+            level: *level,
+            message: format!("line {i}"),
+            timestamp: run.created + Duration::milliseconds(i as i64),
+            flow_run_id: run.id,
+            task_run_id: (i % 2 == 1).then_some(task.id),
+        });
+    }
+    // Written newest first in two calls: reads come back oldest first.
+    let mut reversed = written.clone();
+    reversed.reverse();
+    store
+        .write_logs(reversed[..2].to_vec())
+        .await
+        .expect("logs");
+    store
+        .write_logs(reversed[2..].to_vec())
+        .await
+        .expect("logs");
+    store
+        .write_logs(vec![LogEntry {
+            flow_run_id: other.id,
+            task_run_id: None,
+            ..written[0].clone()
+        }])
+        .await
+        .expect("logs");
+    store.write_logs(Vec::new()).await.expect("no logs");
+    flush(store).await;
+
+    let all = store
+        .read_logs(&LogFilter {
+            flow_run_ids: Some(vec![run.id]),
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(all, written);
+    let warn = store
+        .read_logs(&LogFilter {
+            flow_run_ids: Some(vec![run.id]),
+            level_ge: Some(LogLevel::Warning),
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(warn, written[2..].to_vec());
+    let of_task = store
+        .read_logs(&LogFilter {
+            task_run_ids: Some(vec![task.id]),
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(of_task, vec![written[1].clone(), written[3].clone()]);
+    let paged = store
+        .read_logs(&LogFilter {
+            flow_run_ids: Some(vec![run.id]),
+            limit: Some(2),
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(paged, written[1..3].to_vec());
+    let after = store
+        .read_logs(&LogFilter {
+            flow_run_ids: Some(vec![run.id]),
+            timestamp_after: Some(written[3].timestamp),
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(after, written[4..].to_vec());
+    let everything = store.read_logs(&LogFilter::default()).await.expect("logs");
+    assert_eq!(everything.len(), 6);
+}
+
+async fn ids_of<S: Store>(store: &S, filter: FlowRunFilter) -> Vec<Uuid> {
+    store
+        .list_flow_runs(&filter)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+/// Flow run filters: ids, names, flows, state types and names, deployments, tags, start times.
+pub async fn flow_run_filters<S: Store>(store: &S) {
+    let mut a = flow_run("etl", "a", 0);
+    a.tags = vec!["prod".into(), "eu".into()];
+    a.deployment_name = Some("nightly".into());
+    let mut b = flow_run("etl", "b", 1);
+    b.tags = vec!["prod".into()];
+    let c = flow_run("report", "c", 2);
+    for r in [&a, &b, &c] {
+        store.create_flow_run(r).await.expect("create");
+    }
+    let t = base_time();
+    store
+        .set_flow_run_state(a.id, &at(State::running(), t + Duration::seconds(10)))
+        .await
+        .expect("s");
+    store
+        .set_flow_run_state(b.id, &at(State::running(), t + Duration::seconds(20)))
+        .await
+        .expect("s");
+    store
+        .set_flow_run_state(b.id, &State::new(StateType::Scheduled, "Late"))
+        .await
+        .expect("s");
+    flush(store).await;
+
+    let f = FlowRunFilter::default;
+    assert_eq!(ids_of(store, f()).await, vec![c.id, b.id, a.id]);
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                ids: Some(vec![a.id, c.id]),
+                ..f()
+            }
+        )
+        .await,
+        vec![c.id, a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                names: Some(vec!["b".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                flow_names: Some(vec!["etl".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id, a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                state_types: Some(vec![StateType::Running]),
+                ..f()
+            }
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                state_types: Some(vec![StateType::Pending, StateType::Scheduled]),
+                ..f()
+            }
+        )
+        .await,
+        vec![c.id, b.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                state_names: Some(vec!["Late".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                deployment_names: Some(vec!["nightly".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                tags_all: Some(vec!["prod".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id, a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                tags_all: Some(vec!["prod".into(), "eu".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                start_time_after: Some(t + Duration::seconds(15)),
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                start_time_before: Some(t + Duration::seconds(15)),
+                ..f()
+            }
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                flow_names: Some(vec!["etl".into()]),
+                names: Some(vec!["a".into(), "c".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![a.id]
+    );
+    assert!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                names: Some(vec![]),
+                ..f()
+            }
+        )
+        .await
+        .is_empty()
+    );
+}
+
+/// Flow run sort orders, limit and offset.
+pub async fn flow_run_sort_and_page<S: Store>(store: &S) {
+    let names = ["delta", "alpha", "charlie", "bravo", "echo"];
+    let mut runs = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let run = flow_run("f", name, i as i64);
+        store.create_flow_run(&run).await.expect("create");
+        runs.push(run);
+    }
+    let t = base_time();
+    // Start in the reverse order of creation; "echo" never starts.
+    for (i, run) in runs.iter().take(4).enumerate() {
+        let start = at(State::running(), t + Duration::seconds(100 - i as i64));
+        store.set_flow_run_state(run.id, &start).await.expect("s");
+    }
+    flush(store).await;
+    let id = |i: usize| runs[i].id;
+    let sorted = |sort| FlowRunFilter {
+        sort,
+        ..Default::default()
+    };
+    assert_eq!(
+        ids_of(store, sorted(FlowRunSort::CreatedDesc)).await,
+        vec![id(4), id(3), id(2), id(1), id(0)]
+    );
+    assert_eq!(
+        ids_of(store, sorted(FlowRunSort::CreatedAsc)).await,
+        vec![id(0), id(1), id(2), id(3), id(4)]
+    );
+    assert_eq!(
+        ids_of(store, sorted(FlowRunSort::NameAsc)).await,
+        vec![id(1), id(3), id(2), id(0), id(4)]
+    );
+    assert_eq!(
+        ids_of(store, sorted(FlowRunSort::NameDesc)).await,
+        vec![id(4), id(0), id(2), id(3), id(1)]
+    );
+    assert_eq!(
+        ids_of(store, sorted(FlowRunSort::StartTimeAsc)).await,
+        vec![id(3), id(2), id(1), id(0), id(4)]
+    );
+    assert_eq!(
+        ids_of(store, sorted(FlowRunSort::StartTimeDesc)).await,
+        vec![id(0), id(1), id(2), id(3), id(4)]
+    );
+    let page = FlowRunFilter {
+        limit: Some(2),
+        offset: 1,
+        ..Default::default()
+    };
+    assert_eq!(ids_of(store, page).await, vec![id(3), id(2)]);
+    let tail = FlowRunFilter {
+        offset: 3,
+        ..Default::default()
+    };
+    assert_eq!(ids_of(store, tail).await, vec![id(1), id(0)]);
+    let zero = FlowRunFilter {
+        limit: Some(0),
+        ..Default::default()
+    };
+    assert!(ids_of(store, zero).await.is_empty());
+}
+
+/// Finding a run by full id, unique id prefix, or name (the newest of that name).
+pub async fn find_by_id_prefix_and_name<S: Store>(store: &S) {
+    let old = flow_run("f", "swift-otter", 0);
+    let new = flow_run("f", "swift-otter", 10);
+    let other = flow_run("f", "calm-lynx", 5);
+    for r in [&old, &new, &other] {
+        store.create_flow_run(r).await.expect("create");
+    }
+    flush(store).await;
+    let find = |key: String| async move { store.find_flow_run(&key).await };
+    assert_eq!(
+        find(old.id.to_string()).await.expect("find").map(|r| r.id),
+        Some(old.id)
+    );
+    assert_eq!(
+        find(old.id.simple().to_string())
+            .await
+            .expect("find")
+            .map(|r| r.id),
+        Some(old.id)
+    );
+    assert_eq!(
+        find("swift-otter".into())
+            .await
+            .expect("find")
+            .map(|r| r.id),
+        Some(new.id)
+    );
+    assert_eq!(
+        find(" calm-lynx ".into())
+            .await
+            .expect("find")
+            .map(|r| r.id),
+        Some(other.id)
+    );
+    // The shortest prefix that tells `other` apart from the two others.
+    let full = other.id.hyphenated().to_string();
+    let unique = (1..=full.len())
+        .map(|n| &full[..n])
+        .find(|p| {
+            !old.id.hyphenated().to_string().starts_with(p)
+                && !new.id.hyphenated().to_string().starts_with(p)
+        })
+        .expect("ids differ")
+        .to_string();
+    assert_eq!(
+        find(unique.clone()).await.expect("find").map(|r| r.id),
+        Some(other.id)
+    );
+    assert_eq!(
+        find(unique.to_uppercase())
+            .await
+            .expect("find")
+            .map(|r| r.id),
+        Some(other.id)
+    );
+    // Uuid v7 ids created together share their first characters.
+    let common: String = full
+        .chars()
+        .zip(old.id.hyphenated().to_string().chars())
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a)
+        .collect();
+    if !common.is_empty() {
+        assert!(matches!(find(common).await, Err(StoreError::Ambiguous(_))));
+    }
+    assert!(find("ffffffff-0000".into()).await.expect("find").is_none());
+    assert!(
+        find(Uuid::now_v7().to_string())
+            .await
+            .expect("find")
+            .is_none()
+    );
+}
+
+/// A flow row is upserted by name when one of its runs is created.
+pub async fn flows_upserted_by_name<S: Store>(store: &S) {
+    for (i, flow) in ["etl", "report", "etl"].iter().enumerate() {
+        store
+            .create_flow_run(&flow_run(flow, "r", i as i64))
+            .await
+            .expect("create");
+    }
+    flush(store).await;
+    let flows = store.list_flows().await.expect("flows");
+    assert_eq!(
+        flows.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        vec!["etl", "report"]
+    );
+    assert_eq!(flows[0].created, base_time());
+    assert_ne!(flows[0].id, flows[1].id);
+}
+
+/// Cache entries upsert by key; expired entries are still returned.
+pub async fn cache_upsert_and_expired<S: Store>(store: &S) {
+    let now = Utc::now();
+    let first = CacheEntry {
+        key: "k".into(),
+        value: json!(1),
+        created: now,
+        expiration: None,
+        task_run_id: None,
+    };
+    store.write_cache(&first).await.expect("write");
+    flush(store).await;
+    assert_eq!(store.read_cache("k").await.expect("read"), Some(first));
+    let second = CacheEntry {
+        key: "k".into(),
+        value: json!({"v": 2}),
+        created: now + Duration::seconds(1),
+        expiration: Some(now - Duration::seconds(10)),
+        task_run_id: Some(Uuid::now_v7()),
+    };
+    store.write_cache(&second).await.expect("write");
+    let other = CacheEntry {
+        key: "j".into(),
+        created: now + Duration::seconds(2),
+        ..second.clone()
+    };
+    store.write_cache(&other).await.expect("write");
+    flush(store).await;
+    let read = store.read_cache("k").await.expect("read").expect("present");
+    assert_eq!(read, second);
+    assert!(!read.is_valid_at(now), "expired, and still readable");
+    let listed = store.list_cache(10, 0).await.expect("list");
+    assert_eq!(listed, vec![other.clone(), second.clone()]);
+    assert_eq!(store.list_cache(1, 1).await.expect("list"), vec![second]);
+    assert!(store.delete_cache("k").await.expect("delete"));
+    assert!(store.read_cache("k").await.expect("read").is_none());
+    assert_eq!(store.list_cache(10, 0).await.expect("list"), vec![other]);
+}
+
+/// Secrets: set, read back, overwrite, list names, delete.
+pub async fn secrets_roundtrip<S: Store>(store: &S) {
+    store
+        .set_secret("db-password", "hunter2")
+        .await
+        .expect("set");
+    store.set_secret("api-key", "").await.expect("set empty");
+    store
+        .set_secret("unicode", "pässwörd 🔑")
+        .await
+        .expect("set");
+    assert_eq!(
+        store
+            .read_secret("db-password")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("hunter2")
+    );
+    assert_eq!(
+        store.read_secret("api-key").await.expect("read").as_deref(),
+        Some("")
+    );
+    assert_eq!(
+        store.read_secret("unicode").await.expect("read").as_deref(),
+        Some("pässwörd 🔑")
+    );
+    store
+        .set_secret("db-password", "correct horse")
+        .await
+        .expect("overwrite");
+    assert_eq!(
+        store
+            .read_secret("db-password")
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("correct horse")
+    );
+    assert_eq!(
+        store.list_secret_names().await.expect("names"),
+        vec!["api-key", "db-password", "unicode"]
+    );
+    assert!(store.delete_secret("api-key").await.expect("delete"));
+    assert!(!store.delete_secret("api-key").await.expect("delete again"));
+    assert!(store.read_secret("api-key").await.expect("read").is_none());
+    assert_eq!(
+        store.list_secret_names().await.expect("names"),
+        vec!["db-password", "unicode"]
+    );
+}
+
+/// 10,000 queued writes are all visible after one flush.
+pub async fn queued_writes_visible_after_flush<S: Store>(store: &S) {
+    let run = flow_run("f", "big", 0);
+    store.create_flow_run(&run).await.expect("create");
+    let mut ids = Vec::new();
+    for i in 0..3_334u64 {
+        let task = TaskRun::new(run.id, None, "t", i, json!(i));
+        store.create_task_run(&task).await.expect("create");
+        store
+            .set_task_run_state(task.id, &State::running())
+            .await
+            .expect("running");
+        store
+            .write_logs(vec![LogEntry {
+                name: "t".into(),
+                level: LogLevel::Info,
+                message: format!("task {i}"),
+                timestamp: Utc::now(),
+                flow_run_id: run.id,
+                task_run_id: Some(task.id),
+            }])
+            .await
+            .expect("log");
+        ids.push(task.id);
+    }
+    flush(store).await;
+    let tasks = store
+        .list_task_runs(&TaskRunFilter {
+            flow_run_ids: Some(vec![run.id]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(tasks.len(), ids.len());
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.state.state_type == StateType::Running && t.run_count == 1)
+    );
+    let logs = store
+        .read_logs(&LogFilter {
+            flow_run_ids: Some(vec![run.id]),
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(logs.len(), ids.len());
+}
+
+/// Eight tasks writing at once: no lock errors, nothing lost, order kept per run.
+pub async fn concurrent_writers<S: Store + Clone>(store: &S) {
+    let mut handles = Vec::new();
+    for w in 0..8 {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let run = flow_run("f", &format!("writer-{w}"), w);
+            store.create_flow_run(&run).await?;
+            store.set_flow_run_state(run.id, &State::running()).await?;
+            for i in 0..200u64 {
+                let task = TaskRun::new(run.id, None, "t", i, json!(i));
+                store.create_task_run(&task).await?;
+                store.set_task_run_state(task.id, &State::running()).await?;
+                store
+                    .set_task_run_state(task.id, &State::completed(json!(i * 2)))
+                    .await?;
+            }
+            store
+                .set_flow_run_state(run.id, &State::completed(json!(w)))
+                .await?;
+            Ok::<Uuid, RecordError>(run.id)
+        }));
+    }
+    let mut runs = Vec::new();
+    for h in handles {
+        runs.push(h.await.expect("writer task").expect("no write error"));
+    }
+    for id in runs {
+        let run = store
+            .read_flow_run(id)
+            .await
+            .expect("read")
+            .expect("present");
+        assert_eq!(run.state.state_type, StateType::Completed);
+        let tasks = store
+            .list_task_runs(&TaskRunFilter {
+                flow_run_ids: Some(vec![id]),
+                ..Default::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(tasks.len(), 200);
+        for t in &tasks {
+            assert_eq!(t.state.data, Some(json!(t.dynamic_key * 2)));
+            assert_eq!(t.run_count, 1);
+        }
+        let history = store
+            .read_task_run_states(tasks[0].id)
+            .await
+            .expect("history");
+        let names: Vec<_> = history.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["Pending", "Running", "Completed"]);
+    }
+}
+
+/// A write for an unknown run fails with NotFound (to a waiter) and does not
+/// take the other writes queued with it down.
+pub async fn bad_write_fails_alone<S: Store + Clone>(store: &S) {
+    let run = flow_run("f", "good", 0);
+    store.create_flow_run(&run).await.expect("create");
+    flush(store).await;
+    let unknown = Uuid::now_v7();
+    // Queue good writes around bad ones without waiting in between, so they
+    // share a batch.
+    let mut good = Vec::new();
+    let mut pending = Vec::new();
+    for i in 0..50u64 {
+        let task = TaskRun::new(run.id, None, "t", i, json!(i));
+        store.create_task_run(&task).await.expect("queued");
+        good.push(task.id);
+        if i == 25 {
+            // Queued without waiting: fails in the writer, logged.
+            store
+                .set_flow_run_state(unknown, &State::running())
+                .await
+                .expect("queued");
+            let orphan = TaskRun::new(unknown, None, "orphan", 0, json!(null));
+            store.create_task_run(&orphan).await.expect("queued");
+            let s = store.clone();
+            pending.push(tokio::spawn(async move {
+                s.set_flow_run_state(unknown, &State::failed("x")).await
+            }));
+            let s = store.clone();
+            pending.push(tokio::spawn(async move {
+                let mut t = TaskRun::new(unknown, None, "orphan", 1, json!(null));
+                t.state = State::cached(json!(1));
+                s.create_task_run(&t).await
+            }));
+            let s = store.clone();
+            pending.push(tokio::spawn(async move {
+                s.set_task_run_state(Uuid::now_v7(), &State::crashed("x"))
+                    .await
+            }));
+        }
+    }
+    store
+        .set_flow_run_state(run.id, &State::completed(json!("ok")))
+        .await
+        .expect("terminal, good");
+    for p in pending {
+        let result = p.await.expect("task");
+        assert!(
+            matches!(result, Err(RecordError::NotFound(_))),
+            "{result:?}"
+        );
+    }
+    flush(store).await;
+    let tasks = store
+        .list_task_runs(&TaskRunFilter {
+            flow_run_ids: Some(vec![run.id]),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    let found: HashSet<Uuid> = tasks.iter().map(|t| t.id).collect();
+    assert_eq!(found, good.into_iter().collect());
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state.data, Some(json!("ok")));
+    assert!(store.read_flow_run(unknown).await.expect("read").is_none());
+    // A task run id too large for the store is refused before it is queued.
+    let mut huge = TaskRun::new(run.id, None, "t", u64::MAX, json!(null));
+    huge.state = State::running();
+    assert!(store.create_task_run(&huge).await.is_err());
+}

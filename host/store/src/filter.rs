@@ -1,0 +1,114 @@
+//! Filters and sort orders for listing runs and logs.
+//!
+//! Every field is optional and the fields combine with AND; a list matches
+//! a record whose value is any of the list's (an empty list matches
+//! nothing), as Prefect's `any_` filters do.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use weft_core::{LogLevel, StateType};
+
+/// The order of [`crate::Store::list_flow_runs`]'s results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FlowRunSort {
+    /// Newest first (the default).
+    #[default]
+    CreatedDesc,
+    /// Oldest first.
+    CreatedAsc,
+    /// Latest start first; runs that never started last.
+    StartTimeDesc,
+    /// Earliest start first; runs that never started last.
+    StartTimeAsc,
+    /// Latest end first; runs that have not ended last.
+    EndTimeDesc,
+    /// By name, then newest first.
+    NameAsc,
+    /// By name descending, then newest first.
+    NameDesc,
+}
+
+/// Which flow runs [`crate::Store::list_flow_runs`] returns.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowRunFilter {
+    /// Runs with one of these ids.
+    pub ids: Option<Vec<Uuid>>,
+    /// Runs with one of these names.
+    pub names: Option<Vec<String>>,
+    /// Runs of one of these flows.
+    pub flow_names: Option<Vec<String>>,
+    /// Runs whose current state has one of these types.
+    pub state_types: Option<Vec<StateType>>,
+    /// Runs whose current state has one of these names (`"Late"`).
+    pub state_names: Option<Vec<String>>,
+    /// Runs created from one of these deployments.
+    pub deployment_names: Option<Vec<String>>,
+    /// Runs carrying every one of these tags.
+    pub tags_all: Option<Vec<String>>,
+    /// Runs that started at or after this time.
+    pub start_time_after: Option<DateTime<Utc>>,
+    /// Runs that started at or before this time.
+    pub start_time_before: Option<DateTime<Utc>>,
+    /// Order of the results.
+    pub sort: FlowRunSort,
+    /// At most this many results.
+    pub limit: Option<u32>,
+    /// Skip this many results first.
+    pub offset: u32,
+}
+
+/// The order of [`crate::Store::list_task_runs`]'s results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskRunSort {
+    /// Oldest first (the default).
+    #[default]
+    CreatedAsc,
+    /// Newest first.
+    CreatedDesc,
+    /// By task key, then call order (dynamic key).
+    TaskKeyAsc,
+}
+
+/// Which task runs [`crate::Store::list_task_runs`] returns.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskRunFilter {
+    /// Task runs with one of these ids.
+    pub ids: Option<Vec<Uuid>>,
+    /// Task runs of one of these flow runs.
+    pub flow_run_ids: Option<Vec<Uuid>>,
+    /// Task runs whose current state has one of these types.
+    pub state_types: Option<Vec<StateType>>,
+    /// Task runs with one of these display names (`"add-0"`).
+    pub names: Option<Vec<String>>,
+    /// Task runs of one of these tasks.
+    pub task_keys: Option<Vec<String>>,
+    /// Order of the results.
+    pub sort: TaskRunSort,
+    /// At most this many results.
+    pub limit: Option<u32>,
+    /// Skip this many results first.
+    pub offset: u32,
+}
+
+/// Which log lines [`crate::Store::read_logs`] returns, oldest first.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogFilter {
+    /// Lines of one of these flow runs.
+    pub flow_run_ids: Option<Vec<Uuid>>,
+    /// Lines of one of these task runs.
+    pub task_run_ids: Option<Vec<Uuid>>,
+    /// Lines at this level or above.
+    pub level_ge: Option<LogLevel>,
+    /// Lines written strictly after this time (for following a run's logs).
+    pub timestamp_after: Option<DateTime<Utc>>,
+    /// At most this many lines.
+    pub limit: Option<u32>,
+    /// Skip this many lines first.
+    pub offset: u32,
+}
