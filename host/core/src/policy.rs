@@ -76,7 +76,11 @@ fn sane(x: f64, default: f64) -> f64 {
 
 fn clamp_ms(ms: f64) -> Duration {
     if !ms.is_finite() || ms <= 0.0 {
-        return if ms.is_infinite() && ms > 0.0 { MAX_RETRY_DELAY } else { Duration::ZERO };
+        return if ms.is_infinite() && ms > 0.0 {
+            MAX_RETRY_DELAY
+        } else {
+            Duration::ZERO
+        };
     }
     Duration::from_secs_f64(ms / 1000.0).min(MAX_RETRY_DELAY)
 }
@@ -86,7 +90,12 @@ mod tests {
     use super::*;
 
     fn policy(delays: &[u64], backoff: f64, jitter: f64) -> RetryPolicy {
-        RetryPolicy { retries: 5, delays_ms: delays.to_vec(), backoff_factor: backoff, jitter_factor: jitter }
+        RetryPolicy {
+            retries: 5,
+            delays_ms: delays.to_vec(),
+            backoff_factor: backoff,
+            jitter_factor: jitter,
+        }
     }
 
     #[test]
@@ -100,7 +109,10 @@ mod tests {
 
     #[test]
     fn no_delays_means_immediate() {
-        assert_eq!(policy(&[], 2.0, 0.5).delay(3, &mut rand::rng()), Duration::ZERO);
+        assert_eq!(
+            policy(&[], 2.0, 0.5).delay(3, &mut rand::rng()),
+            Duration::ZERO
+        );
     }
 
     #[test]
@@ -109,7 +121,10 @@ mod tests {
         let mut rng = rand::rng();
         for _ in 0..100 {
             let d = p.delay(1, &mut rng);
-            assert!(d >= Duration::from_millis(500) && d <= Duration::from_millis(1500), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(500) && d <= Duration::from_millis(1500),
+                "{d:?}"
+            );
         }
     }
 
@@ -122,7 +137,10 @@ mod tests {
         assert_eq!(p.base_delay(9), Duration::from_millis(5));
         let p = policy(&[5], -3.0, 0.0);
         assert_eq!(p.base_delay(2), Duration::ZERO);
-        let c = CachePolicy { key: None, expiration_secs: Some(u64::MAX) };
+        let c = CachePolicy {
+            key: None,
+            expiration_secs: Some(u64::MAX),
+        };
         assert!(c.expiration().is_some());
     }
 }

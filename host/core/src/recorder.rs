@@ -37,13 +37,15 @@ pub trait RunRecorder: Send + Sync + 'static {
     /// Appends `state` to the flow run's history and makes it current.
     /// Entering a RUNNING state counts a run; a terminal state sets the end
     /// time.
-    async fn set_flow_run_state(&self, flow_run_id: Uuid, state: &State) -> Result<(), RecordError>;
+    async fn set_flow_run_state(&self, flow_run_id: Uuid, state: &State)
+    -> Result<(), RecordError>;
 
     /// Records a new task run, with its current state.
     async fn create_task_run(&self, run: &TaskRun) -> Result<(), RecordError>;
 
     /// Appends `state` to the task run's history and makes it current.
-    async fn set_task_run_state(&self, task_run_id: Uuid, state: &State) -> Result<(), RecordError>;
+    async fn set_task_run_state(&self, task_run_id: Uuid, state: &State)
+    -> Result<(), RecordError>;
 
     /// Appends log lines.
     async fn write_logs(&self, entries: Vec<LogEntry>) -> Result<(), RecordError>;

@@ -222,7 +222,9 @@ pub fn check_transition(
     force: bool,
 ) -> Result<(), TransitionError> {
     match from {
-        Some(from) if from.is_terminal() && !force => Err(TransitionError::FromTerminal { from, to }),
+        Some(from) if from.is_terminal() && !force => {
+            Err(TransitionError::FromTerminal { from, to })
+        }
         _ => Ok(()),
     }
 }
@@ -233,10 +235,16 @@ mod tests {
 
     #[test]
     fn named_states_keep_prefect_types() {
-        assert_eq!(State::cached(serde_json::Value::Null).state_type, StateType::Completed);
+        assert_eq!(
+            State::cached(serde_json::Value::Null).state_type,
+            StateType::Completed
+        );
         assert_eq!(State::retrying().state_type, StateType::Running);
         assert_eq!(State::timed_out("x").state_type, StateType::Failed);
-        assert_eq!(State::awaiting_retry(Utc::now(), "x").state_type, StateType::Scheduled);
+        assert_eq!(
+            State::awaiting_retry(Utc::now(), "x").state_type,
+            StateType::Scheduled
+        );
     }
 
     #[test]
@@ -249,8 +257,15 @@ mod tests {
 
     #[test]
     fn state_type_json_matches_prefect() {
-        assert_eq!(serde_json::to_string(&StateType::Completed).unwrap(), "\"COMPLETED\"");
-        for t in [StateType::Scheduled, StateType::Crashed, StateType::Cancelling] {
+        assert_eq!(
+            serde_json::to_string(&StateType::Completed).unwrap(),
+            "\"COMPLETED\""
+        );
+        for t in [
+            StateType::Scheduled,
+            StateType::Crashed,
+            StateType::Cancelling,
+        ] {
             assert_eq!(StateType::parse(t.as_str()), Some(t));
         }
     }
