@@ -1,0 +1,32 @@
+//! Where weft keeps its state, and opening it: the embedded store and the
+//! runtime's compile cache, both under `$WEFT_HOME` (default `~/.weft`).
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use weft_store::SqliteStore;
+
+/// The weft home directory (`$WEFT_HOME` or `~/.weft`), created if missing.
+pub fn home() -> anyhow::Result<PathBuf> {
+    let home = weft_store::home::weft_home();
+    std::fs::create_dir_all(&home)
+        .with_context(|| format!("cannot create the weft home {}", home.display()))?;
+    Ok(home)
+}
+
+/// Opens the embedded store in the weft home.
+pub async fn open_store() -> anyhow::Result<SqliteStore> {
+    let home = home()?;
+    SqliteStore::open_home(&home)
+        .await
+        .with_context(|| format!("cannot open the store in {}", home.display()))
+}
+
+/// Creates the WebAssembly runtime, with its compile cache in the weft home.
+pub fn runtime() -> anyhow::Result<weft_runtime::Runtime> {
+    let config = weft_runtime::EngineConfig {
+        cache_dir: Some(home()?.join("cache")),
+        ..Default::default()
+    };
+    weft_runtime::Runtime::new(config).context("cannot create the WebAssembly runtime")
+}
