@@ -18,6 +18,9 @@ pub enum StoreError {
     /// The database refused or failed the operation.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite writer's connection refused or failed a write.
+    #[error("sqlite error: {0}")]
+    Sqlite(String),
     /// Applying the schema migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -43,22 +46,6 @@ pub enum StoreError {
     /// The store has been closed.
     #[error("the store is closed")]
     Closed,
-}
-
-impl StoreError {
-    /// Turns a database error into `NotFound`/`Conflict` when it is a
-    /// foreign-key/unique violation, naming `what` (`"flow run <id>"`).
-    pub(crate) fn classify(self, what: impl FnOnce() -> String) -> StoreError {
-        use sqlx::error::ErrorKind;
-        match &self {
-            StoreError::Database(sqlx::Error::Database(db)) => match db.kind() {
-                ErrorKind::ForeignKeyViolation => StoreError::NotFound(what()),
-                ErrorKind::UniqueViolation => StoreError::Conflict(db.message().to_string()),
-                _ => self,
-            },
-            _ => self,
-        }
-    }
 }
 
 impl From<StoreError> for RecordError {

@@ -1,7 +1,7 @@
 //! The SQLite backend: weft's embedded default store.
 //!
 //! One file in WAL mode (`synchronous = NORMAL`, a busy timeout, foreign
-//! keys on). All writes go through the single [`writer`] task and its
+//! keys on). All writes go through the single [`writer`] thread and its
 //! dedicated connection, batched into one transaction per drain of its
 //! queue; reads use a separate pool of read-only connections, which WAL lets
 //! run alongside the writer.
@@ -17,7 +17,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, SqlitePool};
-use tokio::sync::Mutex;
 use uuid::Uuid;
 use weft_core::{CacheEntry, FlowRun, LogEntry, State, TaskRun};
 
@@ -48,16 +47,16 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: WriterHandle,
-    writer_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     reads: SqlitePool,
     key: SecretKey,
 }
 
 impl SqliteStore {
     /// Opens (creating it and its directories when absent) the database at
-    /// `path`, applies the migrations and starts the writer. Secrets are
-    /// encrypted with `key`. Must be called inside a Tokio runtime, which
-    /// runs the writer task.
+    /// `path`, applies the migrations and starts the writer thread. Secrets
+    /// are encrypted with `key`. Writes queued when the last clone is dropped
+    /// are still committed by the writer thread; [`SqliteStore::close`]
+    /// waits for that.
     pub async fn open(path: &Path, key: SecretKey) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(dir).await?;
@@ -68,26 +67,32 @@ impl SqliteStore {
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Normal)
             .pragma("temp_store", "MEMORY");
+        // Create the file, switch it to WAL and migrate it with sqlx; the
+        // writer then opens its own connection.
         let mut conn = base
             .clone()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .disable_statement_logging()
             .connect()
             .await?;
         MIGRATOR.run(&mut conn).await?;
+        sqlx::Connection::close(conn).await?;
+        let writer_path = path.to_path_buf();
+        let write_conn =
+            tokio::task::spawn_blocking(move || writer::connect(&writer_path, BUSY_TIMEOUT))
+                .await
+                .map_err(|e| StoreError::Sqlite(format!("opening the write connection: {e}")))??;
+        let writer = writer::spawn(write_conn)?;
         let reads = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .min_connections(1)
             .connect_with(base.read_only(true))
             .await?;
-        let (writer, task) = writer::spawn(conn);
         tracing::debug!(path = %path.display(), "opened SQLite store");
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer,
-                writer_task: Mutex::new(Some(task)),
                 reads,
                 key,
             }),
@@ -114,11 +119,6 @@ impl SqliteStore {
             Ok(_) | Err(StoreError::Closed) => Ok(()),
             Err(e) => Err(e),
         };
-        if let Some(task) = self.inner.writer_task.lock().await.take() {
-            if let Err(e) = task.await {
-                tracing::warn!(error = %e, "the writer task ended abnormally");
-            }
-        }
         self.inner.reads.close().await;
         closed
     }

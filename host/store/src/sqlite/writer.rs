@@ -1,21 +1,30 @@
-//! The single writer: one task owning the one write connection.
+//! The single writer: one thread owning the one write connection.
 //!
 //! Every write is a [`Command`] sent over a bounded channel (which gives
-//! back-pressure). The writer takes whatever is queued, up to
-//! [`MAX_BATCH`] commands, applies them in order in one `BEGIN IMMEDIATE`
-//! transaction and commits, then answers the commands that wait for an
-//! answer. With one writer SQLite never reports "database is locked" to
-//! weft itself, and a batch costs one commit however many writes it holds.
+//! back-pressure). The writer thread applies commands in arrival order
+//! inside one `BEGIN IMMEDIATE` transaction, taking whatever is queued, and
+//! commits when a command in the batch waits for its commit (a terminal
+//! state, a secret, a delete, a flush), when the batch reaches
+//! [`MAX_BATCH`] commands, or [`MAX_OPEN`] after it began. Non-terminal
+//! writes need no commit of their own, so a task run's create, Running and
+//! Completed usually share one commit. With one writer SQLite never reports
+//! "database is locked" to weft itself.
+//!
+//! The thread drives its connection synchronously (rusqlite, on the same
+//! libsqlite3 as sqlx) with cached prepared statements, so a write costs
+//! what SQLite costs and no cross-thread round trip per statement.
 //!
 //! When a write of a batch fails, the batch is rolled back and replayed one
 //! command at a time, each under a savepoint: the bad command fails alone
 //! (its waiter gets the error; without a waiter it is logged) and the rest
 //! commit.
 
-use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
-use sqlx::sqlite::SqliteQueryResult;
-use tokio::sync::{mpsc, oneshot};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OpenFlags, params};
+use tokio::sync::oneshot;
 
 use super::sql;
 use crate::StoreError;
@@ -26,6 +35,10 @@ pub(crate) const MAX_BATCH: usize = 512;
 
 /// How many commands may wait in the channel before senders wait.
 pub(crate) const QUEUE_CAPACITY: usize = 16 * 1024;
+
+/// The longest a batch without waiters stays uncommitted, waiting for more
+/// writes: how late a queued write may become visible to readers.
+pub(crate) const MAX_OPEN: Duration = Duration::from_millis(5);
 
 /// One write.
 #[derive(Debug)]
@@ -62,14 +75,14 @@ pub(crate) struct Command {
 /// The sending side of the writer, cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct WriterHandle {
-    tx: mpsc::Sender<Command>,
+    tx: flume::Sender<Command>,
 }
 
 impl WriterHandle {
     /// Queues `op` and returns once it is queued.
     pub async fn queue(&self, op: Op) -> Result<(), StoreError> {
         self.tx
-            .send(Command { op, reply: None })
+            .send_async(Command { op, reply: None })
             .await
             .map_err(|_| StoreError::Closed)
     }
@@ -78,7 +91,7 @@ impl WriterHandle {
     pub async fn call(&self, op: Op) -> Answer {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Command {
+            .send_async(Command {
                 op,
                 reply: Some(reply),
             })
@@ -97,125 +110,201 @@ impl WriterHandle {
     }
 }
 
-/// Starts the writer task on `conn`.
-pub(crate) fn spawn(conn: SqliteConnection) -> (WriterHandle, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-    let task = tokio::spawn(run(conn, rx));
-    (WriterHandle { tx }, task)
+/// Opens the write connection on an existing (migrated) database.
+pub(crate) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
+    conn.busy_timeout(busy_timeout).map_err(sqlite)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(sqlite)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
-async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Command>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    loop {
-        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
-            break; // every handle is gone and the queue is drained
+/// Starts the writer thread on `conn`.
+pub(crate) fn spawn(conn: Connection) -> Result<WriterHandle, StoreError> {
+    let (tx, rx) = flume::bounded(QUEUE_CAPACITY);
+    std::thread::Builder::new()
+        .name("weft-store-writer".into())
+        .spawn(move || run(conn, rx))?;
+    Ok(WriterHandle { tx })
+}
+
+fn run(conn: Connection, rx: flume::Receiver<Command>) {
+    let mut closing = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = Batch::new(&conn);
+        let opened = Instant::now();
+        let mut next = Some(first);
+        while let Some(cmd) = next.take() {
+            if matches!(cmd.op, Op::Close) {
+                closing = Some(cmd);
+                break;
+            }
+            batch.push(cmd);
+            if batch.cmds.len() >= MAX_BATCH {
+                break;
+            }
+            next = match rx.try_recv() {
+                Ok(cmd) => Some(cmd),
+                Err(flume::TryRecvError::Disconnected) => None,
+                Err(flume::TryRecvError::Empty) if batch.waited => None,
+                Err(flume::TryRecvError::Empty) => MAX_OPEN
+                    .checked_sub(opened.elapsed())
+                    .and_then(|left| rx.recv_timeout(left).ok()),
+            };
         }
-        let close_at = batch.iter().position(|c| matches!(c.op, Op::Close));
-        let rest = close_at.map(|i| batch.split_off(i));
-        apply_batch(&mut conn, &mut batch).await;
-        if let Some(rest) = rest {
-            rx.close();
-            let mut rest = rest.into_iter();
-            let close = rest.next();
-            for cmd in rest.chain(std::iter::from_fn(|| rx.try_recv().ok())) {
-                answer(cmd.reply, Err(StoreError::Closed));
-            }
-            let closed = sqlx::Connection::close(conn)
-                .await
-                .map(|_| 0)
-                .map_err(StoreError::from);
-            if let Some(close) = close {
-                answer(close.reply, closed);
-            }
-            return;
+        batch.finish();
+        if closing.is_some() {
+            break;
         }
     }
-    if let Err(e) = sqlx::Connection::close(conn).await {
-        tracing::warn!(error = %e, "closing the write connection failed");
+    // Stop taking commands; answer what is still queued.
+    let queued: Vec<Command> = rx.drain().collect();
+    drop(rx);
+    for cmd in queued {
+        answer(cmd.reply, Err(StoreError::Closed));
+    }
+    let closed = conn.close().map(|_| 0).map_err(|(_, e)| sqlite(e));
+    match closing {
+        Some(cmd) => answer(cmd.reply, closed),
+        None => {
+            if let Err(e) = closed {
+                tracing::warn!(error = %e, "closing the write connection failed");
+            }
+        }
     }
 }
 
-/// Applies `batch` (emptied on return) and answers its waiters.
-pub(crate) async fn apply_batch(conn: &mut SqliteConnection, batch: &mut Vec<Command>) {
-    let writes = batch.iter().any(|c| !matches!(c.op, Op::Flush));
-    let answers = if !writes {
-        batch.iter().map(|_| Ok(0)).collect()
-    } else {
-        match apply_all(conn, batch).await {
-            Ok(answers) => answers,
-            Err(e) => {
-                tracing::debug!(error = %e, size = batch.len(), "batch failed, replaying it one write at a time");
-                rollback(conn).await;
-                apply_one_by_one(conn, batch).await
-            }
-        }
-    };
-    for (cmd, answer_) in batch.drain(..).zip(answers) {
-        answer(cmd.reply, answer_);
-    }
+/// Commands applied in one transaction, answered when it ends.
+struct Batch<'c> {
+    conn: &'c Connection,
+    cmds: Vec<Command>,
+    answers: Vec<u64>,
+    state: BatchState,
+    /// Whether a command waits for the commit.
+    waited: bool,
 }
 
-/// The fast path: everything in one transaction; the first failure aborts.
-async fn apply_all(
-    conn: &mut SqliteConnection,
-    batch: &[Command],
-) -> Result<Vec<Answer>, StoreError> {
-    exec(conn, "BEGIN IMMEDIATE").await?;
-    let mut answers = Vec::with_capacity(batch.len());
-    for cmd in batch {
-        answers.push(Ok(apply(conn, &cmd.op).await?));
+enum BatchState {
+    /// Only flushes so far: no transaction.
+    Empty,
+    /// A transaction is open and every write so far succeeded.
+    Open,
+    /// A write failed (or the transaction could not begin): rolled back, to
+    /// be replayed command by command.
+    Failed,
+}
+
+impl<'c> Batch<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Batch {
+            conn,
+            cmds: Vec::new(),
+            answers: Vec::new(),
+            state: BatchState::Empty,
+            waited: false,
+        }
     }
-    exec(conn, "COMMIT").await?;
-    Ok(answers)
+
+    /// Applies `cmd` (unless the batch already failed) and keeps it.
+    fn push(&mut self, cmd: Command) {
+        self.waited |= cmd.reply.is_some();
+        if !matches!(cmd.op, Op::Flush) {
+            if let BatchState::Empty = self.state {
+                self.state = match exec(self.conn, "BEGIN IMMEDIATE") {
+                    Ok(()) => BatchState::Open,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot begin a batch");
+                        BatchState::Failed
+                    }
+                };
+            }
+            if let BatchState::Open = self.state {
+                match apply(self.conn, &cmd.op) {
+                    Ok(n) => self.answers.push(n),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "a write failed, replaying its batch one write at a time");
+                        rollback(self.conn);
+                        self.state = BatchState::Failed;
+                    }
+                }
+            }
+        } else if !matches!(self.state, BatchState::Failed) {
+            self.answers.push(0);
+        }
+        self.cmds.push(cmd);
+    }
+
+    /// Commits (or replays a failed batch) and answers every command.
+    fn finish(self) {
+        let answers: Vec<Answer> = match self.state {
+            BatchState::Empty => self.answers.into_iter().map(Ok).collect(),
+            BatchState::Open => match exec(self.conn, "COMMIT") {
+                Ok(()) => self.answers.into_iter().map(Ok).collect(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "commit failed, replaying the batch one write at a time");
+                    rollback(self.conn);
+                    apply_one_by_one(self.conn, &self.cmds)
+                }
+            },
+            BatchState::Failed => apply_one_by_one(self.conn, &self.cmds),
+        };
+        for (cmd, answer_) in self.cmds.into_iter().zip(answers) {
+            answer(cmd.reply, answer_);
+        }
+    }
 }
 
 /// The slow path: one transaction, one savepoint per command.
-async fn apply_one_by_one(conn: &mut SqliteConnection, batch: &[Command]) -> Vec<Answer> {
+fn apply_one_by_one(conn: &Connection, batch: &[Command]) -> Vec<Answer> {
     let failed_all = |e: &StoreError| {
         batch
             .iter()
             .map(|_| Err(StoreError::Transaction(e.to_string())))
             .collect()
     };
-    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         return failed_all(&e);
     }
     let mut answers = Vec::with_capacity(batch.len());
     for cmd in batch {
-        if let Err(e) = exec(conn, "SAVEPOINT weft_write").await {
-            rollback(conn).await;
+        if let Err(e) = exec(conn, "SAVEPOINT weft_write") {
+            rollback(conn);
             return failed_all(&e);
         }
-        let answer = apply(conn, &cmd.op).await;
+        let answer = apply(conn, &cmd.op);
         let end = if answer.is_ok() {
-            exec(conn, "RELEASE weft_write").await
+            exec(conn, "RELEASE weft_write")
         } else {
-            match exec(conn, "ROLLBACK TO weft_write").await {
-                Ok(()) => exec(conn, "RELEASE weft_write").await,
-                Err(e) => Err(e),
-            }
+            exec(conn, "ROLLBACK TO weft_write").and_then(|()| exec(conn, "RELEASE weft_write"))
         };
         if let Err(e) = end {
-            rollback(conn).await;
+            rollback(conn);
             return failed_all(&e);
         }
         answers.push(answer);
     }
-    if let Err(e) = exec(conn, "COMMIT").await {
-        rollback(conn).await;
+    if let Err(e) = exec(conn, "COMMIT") {
+        rollback(conn);
         return failed_all(&e);
     }
     answers
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), StoreError> {
-    sqlx::query(sql).execute(&mut *conn).await?;
+fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map_err(sqlite)?;
     Ok(())
 }
 
-async fn rollback(conn: &mut SqliteConnection) {
+fn rollback(conn: &Connection) {
     // Fails harmlessly when SQLite already rolled the transaction back.
-    if let Err(e) = exec(conn, "ROLLBACK").await {
+    if let Err(e) = conn.execute_batch("ROLLBACK") {
         tracing::debug!(error = %e, "rollback");
     }
 }
@@ -229,144 +318,248 @@ fn answer(reply: Option<oneshot::Sender<Answer>>, answer: Answer) {
     }
 }
 
-fn affected(r: Result<SqliteQueryResult, sqlx::Error>) -> Result<u64, StoreError> {
-    Ok(r?.rows_affected())
+/// A timestamp as sqlx's SQLite encoding writes it (RFC 3339, UTC), so the
+/// read side decodes it and compares it with bound filter values.
+fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+fn ts_opt(t: &Option<DateTime<Utc>>) -> Option<String> {
+    t.as_ref().map(ts)
+}
+
+/// A rusqlite error as a store error: foreign-key violations are `NotFound`
+/// (named by `what`), unique violations `Conflict`.
+fn classify(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        match f.extended_code {
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::NotFound(what()),
+            ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE => {
+                return StoreError::Conflict(e.to_string());
+            }
+            _ => {}
+        }
+    }
+    sqlite(e)
+}
+
+fn sqlite(e: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite(e.to_string())
+}
+
+fn run_sql(
+    conn: &Connection,
+    sql: &'static str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<u64> {
+    Ok(conn.prepare_cached(sql)?.execute(params)? as u64)
 }
 
 /// Applies one command (inside the caller's transaction).
-async fn apply(conn: &mut SqliteConnection, op: &Op) -> Answer {
+fn apply(conn: &Connection, op: &Op) -> Answer {
     match op {
         Op::CreateFlowRun(r) => {
-            let s = &r.state;
-            affected(
-                sqlx::query(sql::CREATE_FLOW_RUN)
-                    .bind(&r.new_flow_id)
-                    .bind(&r.flow_name)
-                    .bind(&r.id)
-                    .bind(&r.name)
-                    .bind(&r.component_digest)
-                    .bind(&r.deployment_name)
-                    .bind(&r.parameters)
-                    .bind(&r.tags)
-                    .bind(r.run_count)
-                    .bind(r.created)
-                    .bind(r.start_time)
-                    .bind(r.end_time)
-                    .bind(&s.id)
-                    .bind(s.state_type)
-                    .bind(&s.name)
-                    .bind(s.timestamp)
-                    .bind(&s.message)
-                    .bind(&s.data)
-                    .bind(s.scheduled_time)
-                    .execute(&mut *conn)
-                    .await,
-            )
-            .map_err(|e| e.classify(|| format!("flow run {}", r.id)))
+            create_flow_run(conn, r).map_err(|e| classify(e, || format!("flow run {}", r.id)))
         }
-        Op::CreateTaskRun(r) => {
-            let s = &r.state;
-            affected(
-                sqlx::query(sql::CREATE_TASK_RUN)
-                    .bind(&r.id)
-                    .bind(&r.flow_run_id)
-                    .bind(&r.parent_task_run_id)
-                    .bind(&r.task_key)
-                    .bind(r.dynamic_key)
-                    .bind(&r.name)
-                    .bind(&r.input)
-                    .bind(&r.cache_key)
-                    .bind(r.cache_expiration)
-                    .bind(&r.tags)
-                    .bind(r.run_count)
-                    .bind(r.created)
-                    .bind(r.start_time)
-                    .bind(r.end_time)
-                    .bind(&s.id)
-                    .bind(s.state_type)
-                    .bind(&s.name)
-                    .bind(s.timestamp)
-                    .bind(&s.message)
-                    .bind(&s.data)
-                    .bind(s.scheduled_time)
-                    .execute(&mut *conn)
-                    .await,
-            )
-            .map_err(|e| e.classify(|| format!("flow run {}", r.flow_run_id)))
-        }
-        Op::SetFlowRunState(u) => set_state(conn, sql::SET_FLOW_RUN_STATE, u)
-            .await
-            .map_err(|e| e.classify(|| format!("flow run {}", u.run_id))),
-        Op::SetTaskRunState(u) => set_state(conn, sql::SET_TASK_RUN_STATE, u)
-            .await
-            .map_err(|e| e.classify(|| format!("task run {}", u.run_id))),
+        Op::CreateTaskRun(r) => create_task_run(conn, r)
+            .map_err(|e| classify(e, || format!("flow run {}", r.flow_run_id))),
+        Op::SetFlowRunState(u) => set_state(
+            conn,
+            sql::INSERT_FLOW_RUN_STATE,
+            sql::UPDATE_FLOW_RUN_STATE,
+            u,
+        )
+        .map_err(|e| classify(e, || format!("flow run {}", u.run_id))),
+        Op::SetTaskRunState(u) => set_state(
+            conn,
+            sql::INSERT_TASK_RUN_STATE,
+            sql::UPDATE_TASK_RUN_STATE,
+            u,
+        )
+        .map_err(|e| classify(e, || format!("task run {}", u.run_id))),
         Op::WriteLogs(lines) => {
             let mut n = 0;
             for l in lines {
-                n += affected(
-                    sqlx::query(sql::INSERT_LOG)
-                        .bind(&l.flow_run_id)
-                        .bind(&l.task_run_id)
-                        .bind(&l.name)
-                        .bind(l.level)
-                        .bind(&l.message)
-                        .bind(l.timestamp)
-                        .execute(&mut *conn)
-                        .await,
+                n += run_sql(
+                    conn,
+                    sql::INSERT_LOG,
+                    params![
+                        l.flow_run_id,
+                        l.task_run_id,
+                        l.name,
+                        l.level,
+                        l.message,
+                        ts(&l.timestamp)
+                    ],
                 )
-                .map_err(|e| e.classify(|| format!("flow run {}", l.flow_run_id)))?;
+                .map_err(|e| classify(e, || format!("flow run {}", l.flow_run_id)))?;
             }
             Ok(n)
         }
-        Op::WriteCache(c) => affected(
-            sqlx::query(sql::UPSERT_CACHE)
-                .bind(&c.key)
-                .bind(&c.value)
-                .bind(c.created)
-                .bind(c.expiration)
-                .bind(&c.task_run_id)
-                .execute(&mut *conn)
-                .await,
-        ),
-        Op::SetSecret { name, sealed, now } => affected(
-            sqlx::query(sql::UPSERT_SECRET)
-                .bind(name)
-                .bind(sealed)
-                .bind(now)
-                .execute(&mut *conn)
-                .await,
-        ),
-        Op::DeleteSecret(name) => affected(
-            sqlx::query(sql::DELETE_SECRET)
-                .bind(name)
-                .execute(&mut *conn)
-                .await,
-        ),
-        Op::DeleteCache(key) => affected(
-            sqlx::query(sql::DELETE_CACHE)
-                .bind(key)
-                .execute(&mut *conn)
-                .await,
-        ),
+        Op::WriteCache(c) => run_sql(
+            conn,
+            sql::UPSERT_CACHE,
+            params![
+                c.key,
+                c.value,
+                ts(&c.created),
+                ts_opt(&c.expiration),
+                c.task_run_id
+            ],
+        )
+        .map_err(sqlite),
+        Op::SetSecret { name, sealed, now } => {
+            run_sql(conn, sql::UPSERT_SECRET, params![name, sealed, ts(now)]).map_err(sqlite)
+        }
+        Op::DeleteSecret(name) => run_sql(conn, sql::DELETE_SECRET, params![name]).map_err(sqlite),
+        Op::DeleteCache(key) => run_sql(conn, sql::DELETE_CACHE, params![key]).map_err(sqlite),
         Op::Flush | Op::Close => Ok(0),
     }
 }
 
-async fn set_state(conn: &mut SqliteConnection, sql: &'static str, u: &StateUpdate) -> Answer {
+fn create_flow_run(conn: &Connection, r: &FlowRunInsert) -> rusqlite::Result<u64> {
+    let s = &r.state;
+    let created = ts(&r.created);
+    let state_ts = ts(&s.timestamp);
+    run_sql(
+        conn,
+        sql::UPSERT_FLOW,
+        params![r.new_flow_id, r.flow_name, created],
+    )?;
+    let n = run_sql(
+        conn,
+        sql::INSERT_FLOW_RUN,
+        params![
+            r.id,
+            r.name,
+            r.flow_name,
+            r.component_digest,
+            r.deployment_name,
+            r.parameters,
+            r.tags,
+            r.run_count,
+            created,
+            ts_opt(&r.start_time),
+            ts_opt(&r.end_time),
+            s.id,
+            s.state_type,
+            s.name,
+            state_ts,
+        ],
+    )?;
+    let inserted = run_sql(
+        conn,
+        sql::INSERT_FLOW_RUN_STATE,
+        params![
+            s.id,
+            r.id,
+            s.state_type,
+            s.name,
+            state_ts,
+            s.message,
+            s.data,
+            ts_opt(&s.scheduled_time)
+        ],
+    )?;
+    state_inserted(inserted, &s.id)?;
+    Ok(n)
+}
+
+fn create_task_run(conn: &Connection, r: &TaskRunInsert) -> rusqlite::Result<u64> {
+    let s = &r.state;
+    let state_ts = ts(&s.timestamp);
+    let n = run_sql(
+        conn,
+        sql::INSERT_TASK_RUN,
+        params![
+            r.id,
+            r.flow_run_id,
+            r.parent_task_run_id,
+            r.task_key,
+            r.dynamic_key,
+            r.name,
+            r.input,
+            r.cache_key,
+            ts_opt(&r.cache_expiration),
+            r.tags,
+            r.run_count,
+            ts(&r.created),
+            ts_opt(&r.start_time),
+            ts_opt(&r.end_time),
+            s.id,
+            s.state_type,
+            s.name,
+            state_ts,
+        ],
+    )?;
+    let inserted = run_sql(
+        conn,
+        sql::INSERT_TASK_RUN_STATE,
+        params![
+            s.id,
+            r.id,
+            s.state_type,
+            s.name,
+            state_ts,
+            s.message,
+            s.data,
+            ts_opt(&s.scheduled_time)
+        ],
+    )?;
+    state_inserted(inserted, &s.id)?;
+    Ok(n)
+}
+
+/// A new run's first state must be new: its id already recorded is a conflict.
+fn state_inserted(inserted: u64, state_id: &str) -> rusqlite::Result<()> {
+    if inserted == 1 {
+        return Ok(());
+    }
+    Err(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE),
+        Some(format!("state {state_id} is already recorded")),
+    ))
+}
+
+/// Appends a state and makes it current; a state id already recorded is
+/// ignored, so a retried call changes nothing.
+fn set_state(
+    conn: &Connection,
+    insert: &'static str,
+    update: &'static str,
+    u: &StateUpdate,
+) -> rusqlite::Result<u64> {
     let s = &u.state;
-    affected(
-        sqlx::query(sql)
-            .bind(&u.run_id)
-            .bind(&s.id)
-            .bind(s.state_type)
-            .bind(&s.name)
-            .bind(s.timestamp)
-            .bind(&s.message)
-            .bind(&s.data)
-            .bind(s.scheduled_time)
-            .bind(s.running)
-            .bind(s.terminal)
-            .execute(&mut *conn)
-            .await,
+    let state_ts = ts(&s.timestamp);
+    let inserted = run_sql(
+        conn,
+        insert,
+        params![
+            s.id,
+            u.run_id,
+            s.state_type,
+            s.name,
+            state_ts,
+            s.message,
+            s.data,
+            ts_opt(&s.scheduled_time)
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(0);
+    }
+    run_sql(
+        conn,
+        update,
+        params![
+            u.run_id,
+            s.id,
+            s.state_type,
+            s.name,
+            state_ts,
+            s.running,
+            s.terminal
+        ],
     )
 }
