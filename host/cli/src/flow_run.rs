@@ -201,7 +201,7 @@ fn render_inspect(view: &InspectView) -> String {
     let mut states = Table::new(&["  TIME", "STATE"]);
     for state in &view.states {
         states.row(vec![
-            format!("  {}", output::datetime(state.timestamp)),
+            format!("  {}", output::datetime_ms(state.timestamp)),
             output::state_label(state),
         ]);
     }

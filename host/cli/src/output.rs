@@ -24,6 +24,14 @@ pub fn datetime(ts: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A date and time in local time, with milliseconds:
+/// `2025-12-01 08:01:02.123`.
+pub fn datetime_ms(ts: DateTime<Utc>) -> String {
+    ts.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string()
+}
+
 /// An optional date and time, `-` when absent.
 pub fn opt_datetime(ts: Option<DateTime<Utc>>) -> String {
     ts.map(datetime).unwrap_or_else(|| "-".into())

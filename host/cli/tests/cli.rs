@@ -4,6 +4,7 @@
 //! recorded), never timings.
 
 use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -256,6 +257,38 @@ fn build_refuses_a_directory_without_a_crate() {
     let run = weft.run(&["build", weft.home.path().to_str().expect("utf-8 path")]);
     run.assert_failed();
     assert!(run.stderr.contains("no Cargo.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn build_says_how_to_add_a_missing_target() {
+    let weft = Weft::new();
+    // A rustup that reports only the host target as installed.
+    let bin = weft.home.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let rustup = bin.join("rustup");
+    std::fs::write(&rustup, "#!/bin/sh\necho x86_64-unknown-linux-gnu\n").expect("fake rustup");
+    let mut perms = std::fs::metadata(&rustup).expect("meta").permissions();
+    perms.set_mode(0o755);
+    std::fs::set_permissions(&rustup, perms).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = example_dir("hello");
+    let out: Run = weft
+        .command(&["build", dir.to_str().expect("utf-8 path")])
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("weft runs")
+        .into();
+    out.assert_failed();
+    assert!(
+        out.stderr.contains("rustup target add wasm32-wasip2"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
