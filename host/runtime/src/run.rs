@@ -7,8 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use chrono::Utc;
-use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use weft_core::{FlowRun, LogEntry, LogLevel, RunLimits, RunRecorder};
@@ -93,7 +92,9 @@ pub(crate) struct RunContext {
     /// The log pipe (drained by the log forwarder).
     logs: mpsc::UnboundedSender<LogMessage>,
     /// Task runs still executing in the background.
-    outstanding: Mutex<Vec<JoinHandle<()>>>,
+    outstanding: AtomicU64,
+    /// Notified when the last background task run ends.
+    all_done: Notify,
     /// Secret values read by the run, redacted from its logs.
     redactions: RwLock<Vec<String>>,
 }
@@ -130,7 +131,8 @@ impl RunContext {
             stopped: cancel.0.child_token(),
             cancel,
             logs,
-            outstanding: Mutex::new(Vec::new()),
+            outstanding: AtomicU64::new(0),
+            all_done: Notify::new(),
             redactions: RwLock::new(Vec::new()),
         };
         (Arc::new(ctx), rx)
@@ -278,26 +280,35 @@ impl RunContext {
         }
     }
 
-    /// Tracks a task run executing in the background.
-    pub(crate) fn track(&self, handle: JoinHandle<()>) {
-        let mut o = self.outstanding.lock().unwrap_or_else(|e| e.into_inner());
-        o.retain(|h| !h.is_finished());
-        o.push(handle);
+    /// Counts a task run executing in the background until the returned
+    /// guard is dropped.
+    pub(crate) fn track(self: &Arc<Self>) -> Outstanding {
+        self.outstanding.fetch_add(1, Ordering::SeqCst);
+        Outstanding(self.clone())
     }
 
     /// Waits for every background task run to end.
     pub(crate) async fn wait_outstanding(&self) {
         loop {
-            let handles: Vec<_> = {
-                let mut o = self.outstanding.lock().unwrap_or_else(|e| e.into_inner());
-                std::mem::take(&mut *o)
-            };
-            if handles.is_empty() {
+            let notified = self.all_done.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.outstanding.load(Ordering::SeqCst) == 0 {
                 return;
             }
-            for h in handles {
-                let _ = h.await;
-            }
+            notified.await;
+        }
+    }
+}
+
+/// Marks a background task run of a run as running; dropping it marks it
+/// ended.
+pub(crate) struct Outstanding(Arc<RunContext>);
+
+impl Drop for Outstanding {
+    fn drop(&mut self) {
+        if self.0.outstanding.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.all_done.notify_waiters();
         }
     }
 }

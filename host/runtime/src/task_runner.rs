@@ -46,11 +46,12 @@ pub(crate) async fn start(
         .map_err(|e| wasmtime::format_err!("could not record task run: {e}"))?;
     let (tx, rx) = oneshot::channel();
     let ctx = run.clone();
-    let handle = tokio::spawn(async move {
+    let outstanding = run.track();
+    tokio::spawn(async move {
         let result = execute(ctx, task_run, input, options, cache, nested).await;
         let _ = tx.send(result);
+        drop(outstanding);
     });
-    run.track(handle);
     Ok(rx)
 }
 
