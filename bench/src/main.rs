@@ -58,7 +58,7 @@ fn micros(d: Duration) -> String {
     format!("{:.1} µs", d.as_secs_f64() * 1e6)
 }
 
-async fn bare_wasmtime(runtime: &Runtime, iterations: usize) -> Result<Duration> {
+async fn bare_wasmtime(runtime: &Runtime, iterations: usize) -> wasmtime::Result<Duration> {
     use wasmtime::component::{Component, Linker};
     let engine = runtime.engine();
     let wat = r#"(component
@@ -147,7 +147,7 @@ async fn main() -> Result<()> {
     // Warm up the pool and the caches.
     trivial_runs(&runtime, &testguest, null.clone(), 200).await?;
 
-    let bare = bare_wasmtime(&runtime, 20_000).await?;
+    let bare = bare_wasmtime(&runtime, 20_000).await.map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let trivial = trivial_runs(&runtime, &testguest, null.clone(), 5_000).await?;
     let trivial_db = trivial_runs(&runtime, &testguest, sqlite.clone(), 2_000).await?;
     let n = 10_000;
