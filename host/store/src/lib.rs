@@ -8,9 +8,11 @@
 //! `conformance` feature).
 //!
 //! Writes are queued to a single writer that commits them in batches (see
-//! [`sqlite`]): non-terminal writes return once queued, terminal states,
-//! secrets, deletes and [`RunRecorder::flush`] once committed. Reads see
-//! committed data, so call `flush` first to read your own queued writes.
+//! [`sqlite`]): non-terminal writes return once queued (and are committed
+//! within a few milliseconds), terminal states, secrets, deletes and
+//! [`RunRecorder::flush`] once committed. Calls from one task are applied in
+//! the order made. Reads see committed data, so call `flush` first to read
+//! your own queued writes.
 
 pub mod crypto;
 mod error;

@@ -129,10 +129,15 @@ async fn dropping_the_store_still_commits_queued_writes() {
     {
         let store = SqliteStore::open(&path, key.clone()).await.expect("open");
         store.create_flow_run(&run).await.expect("create");
-        store.close().await.expect("close");
+        // Dropped without flush or close: the writer thread still commits.
     }
     let store = SqliteStore::open(&path, key).await.expect("reopen");
-    assert!(store.read_flow_run(run.id).await.expect("read").is_some());
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while store.read_flow_run(run.id).await.expect("read").is_none() {
+        assert!(Instant::now() < deadline, "the queued write was lost");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    store.close().await.expect("close");
 }
 
 /// Throughput of the writer: `cargo test --release -p weft-store -- --ignored --nocapture`.

@@ -1,7 +1,7 @@
 //! The SQLite backend: weft's embedded default store.
 //!
 //! One file in WAL mode (`synchronous = NORMAL`, a busy timeout, foreign
-//! keys on). All writes go through the single [`writer`] thread and its
+//! keys on). All writes go through the single writer thread and its
 //! dedicated connection, batched into one transaction per drain of its
 //! queue; reads use a separate pool of read-only connections, which WAL lets
 //! run alongside the writer.

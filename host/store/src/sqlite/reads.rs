@@ -100,10 +100,10 @@ pub(crate) async fn find_flow_run(
     if key.is_empty() {
         return Ok(None);
     }
-    if let Ok(id) = Uuid::parse_str(key) {
-        if let Some(run) = flow_run(pool, id).await? {
-            return Ok(Some(run));
-        }
+    if let Ok(id) = Uuid::parse_str(key)
+        && let Some(run) = flow_run(pool, id).await?
+    {
+        return Ok(Some(run));
     }
     let mut ambiguous = false;
     if key.len() < 36 && key.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {

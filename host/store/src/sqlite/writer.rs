@@ -563,3 +563,111 @@ fn set_state(
         ],
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use uuid::Uuid;
+    use weft_core::{FlowRun, State, TaskRun};
+
+    use super::*;
+
+    fn cmd(op: Op, wait: bool) -> (Command, Option<oneshot::Receiver<Answer>>) {
+        if wait {
+            let (tx, rx) = oneshot::channel();
+            (
+                Command {
+                    op,
+                    reply: Some(tx),
+                },
+                Some(rx),
+            )
+        } else {
+            (Command { op, reply: None }, None)
+        }
+    }
+
+    fn count(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// One batch holding good and bad writes: the bad ones fail alone, with
+    /// their waiters told, and the good ones around them commit.
+    #[tokio::test]
+    async fn a_bad_write_fails_alone_within_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weft.db");
+        crate::SqliteStore::open(&path, crate::SecretKey::generate())
+            .await
+            .unwrap()
+            .close()
+            .await
+            .unwrap();
+        let conn = connect(&path, Duration::from_secs(1)).unwrap();
+
+        let run = FlowRun::new("f", "d", json!({}));
+        let task = TaskRun::new(run.id, None, "t", 0, json!(1));
+        let orphan = TaskRun::new(Uuid::now_v7(), None, "t", 0, json!(1));
+        let flow_row = FlowRunInsert::from_model(&run).unwrap();
+        let ops = vec![
+            (Op::CreateFlowRun(Box::new(flow_row.clone())), false),
+            (
+                Op::SetFlowRunState(Box::new(
+                    StateUpdate::new(Uuid::now_v7(), &State::running()).unwrap(),
+                )),
+                false,
+            ),
+            (
+                Op::CreateTaskRun(Box::new(TaskRunInsert::from_model(&task).unwrap())),
+                false,
+            ),
+            (
+                Op::CreateTaskRun(Box::new(TaskRunInsert::from_model(&orphan).unwrap())),
+                true,
+            ),
+            (Op::CreateFlowRun(Box::new(flow_row)), true),
+            (
+                Op::SetTaskRunState(Box::new(
+                    StateUpdate::new(task.id, &State::completed(json!(2))).unwrap(),
+                )),
+                true,
+            ),
+            (Op::Flush, true),
+        ];
+        let mut batch = Batch::new(&conn);
+        let mut waiters = Vec::new();
+        for (op, wait) in ops {
+            let (c, rx) = cmd(op, wait);
+            batch.push(c);
+            waiters.extend(rx);
+        }
+        assert!(matches!(batch.state, BatchState::Failed));
+        batch.finish();
+        let answers: Vec<Answer> = waiters
+            .into_iter()
+            .map(|mut rx| rx.try_recv().unwrap())
+            .collect();
+        assert!(
+            matches!(answers[0], Err(StoreError::NotFound(_))),
+            "{:?}",
+            answers[0]
+        );
+        assert!(
+            matches!(answers[1], Err(StoreError::Conflict(_))),
+            "{:?}",
+            answers[1]
+        );
+        assert!(matches!(answers[2], Ok(1)), "{:?}", answers[2]);
+        assert!(matches!(answers[3], Ok(0)), "{:?}", answers[3]);
+        assert_eq!(count(&conn, "SELECT count(*) FROM flow_runs"), 1);
+        assert_eq!(count(&conn, "SELECT count(*) FROM task_runs"), 1);
+        assert_eq!(count(&conn, "SELECT count(*) FROM task_run_states"), 2);
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT count(*) FROM task_runs WHERE state_type = 'COMPLETED'"
+            ),
+            1
+        );
+    }
+}
