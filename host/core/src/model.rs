@@ -130,7 +130,7 @@ impl TaskRun {
 
 /// Log levels with Python's numeric values, as Prefect stores them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(into = "u8", try_from = "u8")]
+#[serde(into = "u8", from = "u8")]
 pub enum LogLevel {
     /// 10
     Debug,
@@ -185,10 +185,9 @@ impl From<LogLevel> for u8 {
     }
 }
 
-impl TryFrom<u8> for LogLevel {
-    type Error = std::convert::Infallible;
-    fn try_from(n: u8) -> Result<LogLevel, std::convert::Infallible> {
-        Ok(LogLevel::from_number(n))
+impl From<u8> for LogLevel {
+    fn from(n: u8) -> LogLevel {
+        LogLevel::from_number(n)
     }
 }
 
