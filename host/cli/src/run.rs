@@ -36,51 +36,46 @@ pub struct RunArgs {
     #[arg(long = "allow-secret", value_name = "NAME")]
     pub allow_secret: Vec<String>,
     /// Fuel (about one unit per Wasm instruction) for the whole run.
-    #[arg(long, value_name = "N")]
-    pub fuel: Option<u64>,
+    #[arg(long, value_name = "N", default_value_t = defaults().fuel.unwrap_or(u64::MAX))]
+    pub fuel: u64,
     /// Memory of one instance, in MiB.
-    #[arg(long, value_name = "N")]
-    pub memory_mb: Option<u64>,
+    #[arg(long, value_name = "N", default_value_t = defaults().memory_bytes >> 20)]
+    pub memory_mb: u64,
     /// Wall-clock limit of the whole run, in seconds.
-    #[arg(long, value_name = "N")]
-    pub timeout_secs: Option<u64>,
+    #[arg(long, value_name = "N", default_value_t = defaults().wall_time.as_secs())]
+    pub timeout_secs: u64,
     /// Maximum task runs the flow run may create.
-    #[arg(long, value_name = "N")]
-    pub max_task_runs: Option<u64>,
+    #[arg(long, value_name = "N", default_value_t = defaults().max_task_runs)]
+    pub max_task_runs: u64,
     /// Maximum bytes of log text.
-    #[arg(long, value_name = "N")]
-    pub max_log_bytes: Option<u64>,
+    #[arg(long, value_name = "N", default_value_t = defaults().max_log_bytes)]
+    pub max_log_bytes: u64,
     /// Maximum size of a flow or task result, in bytes.
-    #[arg(long, value_name = "N")]
-    pub max_result_bytes: Option<u64>,
+    #[arg(long, value_name = "N", default_value_t = defaults().max_result_bytes)]
+    pub max_result_bytes: u64,
     /// Print only the result line.
     #[arg(long, short)]
     pub quiet: bool,
 }
 
+/// The default limits, shown as the flags' defaults.
+fn defaults() -> RunLimits {
+    RunLimits::default()
+}
+
 impl RunArgs {
-    /// The run's limits: the defaults, overridden by the flags given.
+    /// The run's limits: the defaults (`RunLimits::default()`), with the
+    /// flags' values.
     pub fn limits(&self) -> RunLimits {
-        let mut limits = RunLimits::default();
-        if let Some(fuel) = self.fuel {
-            limits.fuel = Some(fuel);
+        RunLimits {
+            fuel: Some(self.fuel),
+            memory_bytes: self.memory_mb.saturating_mul(1 << 20),
+            wall_time: Duration::from_secs(self.timeout_secs),
+            max_task_runs: self.max_task_runs,
+            max_log_bytes: self.max_log_bytes,
+            max_result_bytes: self.max_result_bytes,
+            ..defaults()
         }
-        if let Some(mb) = self.memory_mb {
-            limits.memory_bytes = mb.saturating_mul(1 << 20);
-        }
-        if let Some(secs) = self.timeout_secs {
-            limits.wall_time = Duration::from_secs(secs);
-        }
-        if let Some(n) = self.max_task_runs {
-            limits.max_task_runs = n;
-        }
-        if let Some(n) = self.max_log_bytes {
-            limits.max_log_bytes = n;
-        }
-        if let Some(n) = self.max_result_bytes {
-            limits.max_result_bytes = n;
-        }
-        limits
     }
 }
 
@@ -294,6 +289,33 @@ mod tests {
         assert!(parse_params(Some("{"), &[]).is_err());
         assert!(parse_params(None, &["novalue".into()]).is_err());
         assert!(parse_params(None, &["=1".into()]).is_err());
+    }
+
+    #[test]
+    fn limit_flags_default_to_run_limits_default() {
+        use clap::Parser as _;
+
+        #[derive(clap::Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            args: RunArgs,
+        }
+        let parsed = Wrapper::parse_from(["weft", "x.wasm"]);
+        assert_eq!(parsed.args.limits(), RunLimits::default());
+        let parsed = Wrapper::parse_from([
+            "weft",
+            "x.wasm",
+            "--memory-mb",
+            "64",
+            "--fuel",
+            "5",
+            "--timeout-secs",
+            "2",
+        ]);
+        let limits = parsed.args.limits();
+        assert_eq!(limits.memory_bytes, 64 << 20);
+        assert_eq!(limits.fuel, Some(5));
+        assert_eq!(limits.wall_time, Duration::from_secs(2));
     }
 
     #[test]
