@@ -7,6 +7,7 @@
 //! [`recorder::RunRecorder`] trait through which the runtime persists what
 //! happens during a run.
 
+pub mod deployment;
 pub mod limits;
 pub mod model;
 pub mod names;
@@ -14,6 +15,7 @@ pub mod policy;
 pub mod recorder;
 pub mod state;
 
+pub use deployment::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
 pub use limits::RunLimits;
 pub use model::{CacheEntry, FlowRun, LogEntry, LogLevel, TaskRun};
 pub use policy::{CachePolicy, RetryPolicy};

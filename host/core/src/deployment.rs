@@ -1,0 +1,159 @@
+//! Deployments, work pools, variables and stored components: what a
+//! central server keeps so that workers can run flows on demand or on a
+//! schedule.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::limits::RunLimits;
+
+/// A schedule of a deployment: a cron expression or a fixed interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// The schedule's id.
+    pub id: Uuid,
+    /// A cron expression (`0 3 * * *`), when it is a cron schedule.
+    pub cron: Option<String>,
+    /// The interval in seconds, when it is an interval schedule.
+    pub interval_secs: Option<u64>,
+    /// The IANA time zone the cron expression is read in (UTC if absent).
+    pub timezone: Option<String>,
+    /// Whether the scheduler creates runs for it.
+    pub active: bool,
+}
+
+/// A flow of a stored component, with what its runs need: default
+/// parameters, the pool that runs them, limits, granted secrets and
+/// schedules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// The deployment's id.
+    pub id: Uuid,
+    /// Its name, unique per flow.
+    pub name: String,
+    /// The flow it runs.
+    pub flow_name: String,
+    /// SHA-256 (hex) of the component holding the flow.
+    pub component_digest: String,
+    /// A human description.
+    pub description: Option<String>,
+    /// Default parameters, a JSON object; a run's parameters override them.
+    pub parameters: serde_json::Value,
+    /// Tags copied onto its runs.
+    pub tags: Vec<String>,
+    /// The work pool whose workers run it.
+    pub work_pool_name: Option<String>,
+    /// Its schedules.
+    pub schedules: Vec<Schedule>,
+    /// Sandbox limits of its runs.
+    pub limits: RunLimits,
+    /// Secrets its runs may read.
+    pub allowed_secrets: Vec<String>,
+    /// A paused deployment gets no scheduled runs.
+    pub paused: bool,
+    /// At most this many of its runs at once.
+    pub concurrency_limit: Option<u32>,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated: DateTime<Utc>,
+}
+
+impl Deployment {
+    /// A new deployment of `flow_name` in the component `component_digest`.
+    pub fn new(
+        name: impl Into<String>,
+        flow_name: impl Into<String>,
+        component_digest: impl Into<String>,
+    ) -> Deployment {
+        let now = Utc::now();
+        Deployment {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            flow_name: flow_name.into(),
+            component_digest: component_digest.into(),
+            description: None,
+            parameters: serde_json::json!({}),
+            tags: Vec::new(),
+            work_pool_name: None,
+            schedules: Vec::new(),
+            limits: RunLimits::default(),
+            allowed_secrets: Vec::new(),
+            paused: false,
+            concurrency_limit: None,
+            created: now,
+            updated: now,
+        }
+    }
+}
+
+/// A named queue of scheduled flow runs; workers poll a pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkPool {
+    /// The pool's id.
+    pub id: Uuid,
+    /// Its unique name.
+    pub name: String,
+    /// Its type (Prefect's `type`); weft's own workers are `"weft"`.
+    pub pool_type: String,
+    /// A human description.
+    pub description: Option<String>,
+    /// A paused pool hands out no runs.
+    pub is_paused: bool,
+    /// At most this many of its runs at once.
+    pub concurrency_limit: Option<u32>,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated: DateTime<Utc>,
+}
+
+impl WorkPool {
+    /// A new pool named `name` of type `"weft"`.
+    pub fn new(name: impl Into<String>) -> WorkPool {
+        let now = Utc::now();
+        WorkPool {
+            id: Uuid::now_v7(),
+            name: name.into(),
+            pool_type: "weft".into(),
+            description: None,
+            is_paused: false,
+            concurrency_limit: None,
+            created: now,
+            updated: now,
+        }
+    }
+}
+
+/// A named JSON value (Prefect's variables).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variable {
+    /// The variable's id.
+    pub id: Uuid,
+    /// Its unique name.
+    pub name: String,
+    /// Its value.
+    pub value: serde_json::Value,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When it was last changed.
+    pub updated: DateTime<Utc>,
+}
+
+/// An uploaded component's metadata (its bytes are stored beside it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentRecord {
+    /// SHA-256 (hex) of its bytes.
+    pub digest: String,
+    /// Size of its bytes.
+    pub size: u64,
+    /// The world it targets (`weft:flow/flow@0.1.0`).
+    pub world: String,
+    /// What `describe` returned: `{sdk, flows, tasks}` as JSON.
+    pub info: serde_json::Value,
+    /// When it was uploaded.
+    pub created: DateTime<Utc>,
+}
