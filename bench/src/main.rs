@@ -147,7 +147,9 @@ async fn main() -> Result<()> {
     // Warm up the pool and the caches.
     trivial_runs(&runtime, &testguest, null.clone(), 200).await?;
 
-    let bare = bare_wasmtime(&runtime, 20_000).await.map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let bare = bare_wasmtime(&runtime, 20_000)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let trivial = trivial_runs(&runtime, &testguest, null.clone(), 5_000).await?;
     let trivial_db = trivial_runs(&runtime, &testguest, sqlite.clone(), 2_000).await?;
     let n = 10_000;

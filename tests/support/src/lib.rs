@@ -24,7 +24,14 @@ pub fn guest_target_dir() -> PathBuf {
 
 fn build_workspace(manifest: &Path) {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "--target", "wasm32-wasip2", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
         .arg(manifest)
         .arg("--target-dir")
         .arg(guest_target_dir())
@@ -50,7 +57,11 @@ fn built_guests() -> &'static Path {
 /// The built component of the example `examples/rust/NAME`.
 pub fn example_wasm(name: &str) -> PathBuf {
     let path = built_guests().join(format!("{}.wasm", name.replace('-', "_")));
-    assert!(path.exists(), "example component {} was not built", path.display());
+    assert!(
+        path.exists(),
+        "example component {} was not built",
+        path.display()
+    );
     path
 }
 
