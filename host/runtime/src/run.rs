@@ -337,10 +337,10 @@ pub(crate) async fn forward_logs(
                 LogMessage::Flush(tx) => flushes.push(tx),
             }
         }
-        if !entries.is_empty() {
-            if let Err(e) = recorder.write_logs(entries).await {
-                tracing::warn!(error = %e, "could not record run logs");
-            }
+        if !entries.is_empty()
+            && let Err(e) = recorder.write_logs(entries).await
+        {
+            tracing::warn!(error = %e, "could not record run logs");
         }
         for tx in flushes {
             let _ = tx.send(());

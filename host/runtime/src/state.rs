@@ -130,20 +130,17 @@ pub(crate) fn new_store(
     store.epoch_deadline_callback(move |mut ctx| {
         let now_fuel = ctx.get_fuel()?;
         let state = ctx.data_mut();
-        if let Some(run) = &state.run {
-            if let Some(reason) = run.stop_reason() {
-                return Err(reason.to_error());
-            }
+        if let Some(reason) = state.run.as_ref().and_then(|run| run.stop_reason()) {
+            return Err(reason.to_error());
         }
-        if let Some((deadline, ms)) = state.attempt_deadline {
-            if Instant::now() >= deadline {
-                return Err(wasmtime::Error::new(AttemptTimedOut { ms }));
-            }
+        let now = Instant::now();
+        if let Some((deadline, ms)) = state.attempt_deadline
+            && now >= deadline
+        {
+            return Err(wasmtime::Error::new(AttemptTimedOut { ms }));
         }
-        if let Some(deadline) = describe_deadline {
-            if Instant::now() >= deadline {
-                return Err(wasmtime::format_err!("describe took too long"));
-            }
+        if describe_deadline.is_some_and(|d| now >= d) {
+            return Err(wasmtime::format_err!("describe took too long"));
         }
         let left = state.account_fuel(now_fuel).map_err(wasmtime::Error::new)?;
         ctx.set_fuel(left)?;
