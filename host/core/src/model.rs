@@ -36,6 +36,17 @@ pub struct FlowRun {
     pub end_time: Option<DateTime<Utc>>,
     /// Its current state.
     pub state: State,
+    /// The id of the deployment it was created from, if any (Prefect's
+    /// `deployment_id`).
+    #[serde(default)]
+    pub deployment_id: Option<Uuid>,
+    /// The work pool whose workers run it (Prefect's `work_pool_name`).
+    #[serde(default)]
+    pub work_pool_name: Option<String>,
+    /// When it is expected to start: a scheduled run's scheduled time
+    /// (Prefect's `expected_start_time`).
+    #[serde(default)]
+    pub expected_start_time: Option<DateTime<Utc>>,
 }
 
 impl FlowRun {
@@ -58,6 +69,9 @@ impl FlowRun {
             start_time: None,
             end_time: None,
             state: State::pending(),
+            deployment_id: None,
+            work_pool_name: None,
+            expected_start_time: None,
         }
     }
 }

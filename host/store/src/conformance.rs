@@ -38,6 +38,7 @@ macro_rules! store_conformance_tests {
             logs_filter,
             flow_run_filters,
             flow_run_sort_and_page,
+            flow_run_deployment_pool_and_expected_start,
             find_by_id_prefix_and_name,
             flows_upserted_by_name,
             cache_upsert_and_expired,
@@ -756,6 +757,117 @@ pub async fn flow_run_sort_and_page<S: Store>(store: &S) {
         ..Default::default()
     };
     assert!(ids_of(store, zero).await.is_empty());
+}
+
+/// Deployment id, work pool and expected start time: stored, filtered, sorted.
+pub async fn flow_run_deployment_pool_and_expected_start<S: Store>(store: &S) {
+    let t = base_time();
+    let deployment = Uuid::now_v7();
+    let mut a = flow_run("f", "a", 0);
+    a.deployment_id = Some(deployment);
+    a.work_pool_name = Some("pool-1".into());
+    a.expected_start_time = Some(t + Duration::seconds(30));
+    let mut b = flow_run("f", "b", 1);
+    b.work_pool_name = Some("pool-2".into());
+    // Created Scheduled with no expected start: it is the scheduled time.
+    b.state = at(State::scheduled(t + Duration::seconds(60)), b.created);
+    let c = flow_run("f", "c", 2);
+    for r in [&a, &b, &c] {
+        store.create_flow_run(r).await.expect("create");
+    }
+    flush(store).await;
+    let read = store
+        .read_flow_run(a.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read, a);
+    let read_b = store
+        .read_flow_run(b.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read_b.expected_start_time, Some(t + Duration::seconds(60)));
+    let f = FlowRunFilter::default;
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                deployment_ids: Some(vec![deployment]),
+                ..f()
+            }
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                work_pool_names: Some(vec!["pool-2".into(), "pool-1".into()]),
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id, a.id]
+    );
+    assert!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                work_pool_names: Some(vec![]),
+                ..f()
+            }
+        )
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                expected_start_time_before: Some(t + Duration::seconds(45)),
+                ..f()
+            }
+        )
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                expected_start_time_after: Some(t + Duration::seconds(45)),
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id]
+    );
+    // c has no expected start: it sorts by its creation time (t + 2 s).
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                sort: FlowRunSort::ExpectedStartTimeDesc,
+                ..f()
+            }
+        )
+        .await,
+        vec![b.id, a.id, c.id]
+    );
+    assert_eq!(
+        ids_of(
+            store,
+            FlowRunFilter {
+                sort: FlowRunSort::ExpectedStartTimeAsc,
+                limit: Some(2),
+                ..f()
+            }
+        )
+        .await,
+        vec![c.id, a.id]
+    );
 }
 
 /// Finding a run by full id, unique id prefix, or name (the newest of that name).

@@ -28,6 +28,12 @@ pub enum FlowRunSort {
     NameAsc,
     /// By name descending, then newest first.
     NameDesc,
+    /// Latest expected start first (Prefect's default for `flow-run ls`);
+    /// a run with no expected start time sorts by its creation time.
+    ExpectedStartTimeDesc,
+    /// Earliest expected start first; a run with no expected start time
+    /// sorts by its creation time.
+    ExpectedStartTimeAsc,
 }
 
 /// Which flow runs [`crate::Store::list_flow_runs`] returns.
@@ -46,8 +52,18 @@ pub struct FlowRunFilter {
     pub state_names: Option<Vec<String>>,
     /// Runs created from one of these deployments.
     pub deployment_names: Option<Vec<String>>,
+    /// Runs created from one of these deployments (by id).
+    pub deployment_ids: Option<Vec<Uuid>>,
+    /// Runs of one of these work pools.
+    pub work_pool_names: Option<Vec<String>>,
     /// Runs carrying every one of these tags.
     pub tags_all: Option<Vec<String>>,
+    /// Runs expected to start at or after this time (runs with no expected
+    /// start time do not match).
+    pub expected_start_time_after: Option<DateTime<Utc>>,
+    /// Runs expected to start at or before this time (runs with no expected
+    /// start time do not match).
+    pub expected_start_time_before: Option<DateTime<Utc>>,
     /// Runs that started at or after this time.
     pub start_time_after: Option<DateTime<Utc>>,
     /// Runs that started at or before this time.

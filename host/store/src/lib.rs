@@ -18,6 +18,8 @@ pub mod crypto;
 mod error;
 pub mod filter;
 pub mod home;
+mod query;
+mod reads;
 mod rows;
 pub mod sqlite;
 mod store;

@@ -99,6 +99,9 @@ pub(crate) struct FlowRunInsert {
     pub created: DateTime<Utc>,
     pub start_time: Option<DateTime<Utc>>,
     pub end_time: Option<DateTime<Utc>>,
+    pub deployment_id: Option<String>,
+    pub work_pool_name: Option<String>,
+    pub expected_start_time: Option<DateTime<Utc>>,
     pub state: StateInsert,
 }
 
@@ -119,9 +122,21 @@ impl FlowRunInsert {
             created: run.created,
             start_time,
             end_time,
+            deployment_id: run.deployment_id.map(|id| id.hyphenated().to_string()),
+            work_pool_name: run.work_pool_name.clone(),
+            expected_start_time: expected_start_time(run),
             state: StateInsert::from_model(&run.state)?,
         })
     }
+}
+
+/// A run's expected start time: as given, else (as Prefect does) the
+/// scheduled time of a run created in a SCHEDULED state.
+fn expected_start_time(run: &FlowRun) -> Option<DateTime<Utc>> {
+    run.expected_start_time.or(match run.state.state_type {
+        StateType::Scheduled => run.state.scheduled_time,
+        _ => None,
+    })
 }
 
 /// A new task run and its first state.
@@ -265,6 +280,9 @@ pub(crate) struct FlowRunRow {
     pub created: DateTime<Utc>,
     pub start_time: Option<DateTime<Utc>>,
     pub end_time: Option<DateTime<Utc>>,
+    pub deployment_id: Option<String>,
+    pub work_pool_name: Option<String>,
+    pub expected_start_time: Option<DateTime<Utc>>,
     #[sqlx(flatten)]
     pub state: StateRow,
 }
@@ -284,6 +302,9 @@ impl FlowRunRow {
             start_time: self.start_time,
             end_time: self.end_time,
             state: self.state.into_model()?,
+            deployment_id: self.deployment_id.as_deref().map(uuid).transpose()?,
+            work_pool_name: self.work_pool_name,
+            expected_start_time: self.expected_start_time,
         })
     }
 }

@@ -6,7 +6,6 @@
 //! queue; reads use a separate pool of read-only connections, which WAL lets
 //! run alongside the writer.
 
-mod reads;
 mod sql;
 mod writer;
 
@@ -15,12 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, SqlitePool};
 use uuid::Uuid;
 use weft_core::{CacheEntry, FlowRun, LogEntry, State, TaskRun};
 
 use self::writer::{Op, WriterHandle};
+use crate::query::Reader;
+use crate::reads;
 use crate::rows::{CacheInsert, FlowRunInsert, LogInsert, StateUpdate, TaskRunInsert};
 use crate::{
     Flow, FlowRunFilter, LogFilter, RecordError, RunRecorder, SecretKey, Store, StoreError,
@@ -47,7 +48,7 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: WriterHandle,
-    reads: SqlitePool,
+    reads: Reader,
     key: SecretKey,
 }
 
@@ -93,7 +94,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer,
-                reads,
+                reads: Reader::Sqlite(reads),
                 key,
             }),
         })
@@ -123,7 +124,7 @@ impl SqliteStore {
         closed
     }
 
-    fn reads(&self) -> &SqlitePool {
+    fn reads(&self) -> &Reader {
         &self.inner.reads
     }
 }

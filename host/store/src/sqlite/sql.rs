@@ -8,8 +8,10 @@ pub(crate) const UPSERT_FLOW: &str =
 /// Inserts a flow run (its flow looked up by name `?3`).
 pub(crate) const INSERT_FLOW_RUN: &str = "\
 INSERT INTO flow_runs (id, name, flow_id, flow_name, component_digest, deployment_name, parameters, tags,
-    run_count, created, start_time, end_time, state_id, state_type, state_name, state_timestamp)
-VALUES (?1, ?2, (SELECT id FROM flows WHERE name = ?3), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+    run_count, created, start_time, end_time, state_id, state_type, state_name, state_timestamp,
+    deployment_id, work_pool_name, expected_start_time)
+VALUES (?1, ?2, (SELECT id FROM flows WHERE name = ?3), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+    ?16, ?17, ?18)";
 
 /// Inserts a task run.
 pub(crate) const INSERT_TASK_RUN: &str = "\

@@ -446,6 +446,9 @@ fn create_flow_run(conn: &Connection, r: &FlowRunInsert) -> rusqlite::Result<u64
             s.state_type,
             s.name,
             state_ts,
+            r.deployment_id,
+            r.work_pool_name,
+            ts_opt(&r.expected_start_time),
         ],
     )?;
     let inserted = run_sql(
