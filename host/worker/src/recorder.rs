@@ -1,0 +1,332 @@
+//! The HTTP recorder: a [`RunRecorder`] that reports one flow run to the
+//! server through the REST API.
+//!
+//! Non-terminal writes (the Running state, task runs and their states,
+//! logs, cache entries) are queued and sent in order by one background task
+//! per run, so the run never waits for the network; consecutive log writes
+//! are merged into one `POST /api/logs/`. A terminal flow-run state waits
+//! until it, and everything queued before it, has been sent and accepted,
+//! as the [`RunRecorder`] contract asks. Reads (cache entries, secrets) go
+//! straight to the server.
+//!
+//! A refused non-terminal flow-run state (the run was cancelled or taken
+//! over meanwhile) cancels the run. A recorder can be *detached* when the
+//! worker hands its run back: from then on it drops every write.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+use weft_core::{CacheEntry, FlowRun, LogEntry, RecordError, RunRecorder, State, TaskRun};
+use weft_runtime::CancelToken;
+
+use crate::api::{ApiClient, ApiError};
+
+/// Log lines sent in one `POST /api/logs/` at most.
+pub const MAX_LOG_BATCH: usize = 1000;
+
+/// Attempts of one request that fails transiently (network, 5xx).
+const ATTEMPTS: u32 = 5;
+
+/// Reports one flow run through the API. See the module docs.
+pub struct HttpRecorder {
+    api: ApiClient,
+    flow_run_id: Uuid,
+    tx: mpsc::UnboundedSender<Op>,
+    shared: Arc<Shared>,
+}
+
+/// What the recorder and its writer task share.
+struct Shared {
+    /// Set when the run was handed back: drop every write.
+    detached: AtomicBool,
+    /// Cancels the run when the server refuses its state.
+    cancel: CancelToken,
+    /// Cache entries this run wrote, readable before the server has them.
+    written_cache: Mutex<HashMap<String, CacheEntry>>,
+}
+
+type Ack = oneshot::Sender<Result<(), RecordError>>;
+
+/// One queued write.
+enum Op {
+    FlowState(State, Option<Ack>),
+    CreateTask(Box<TaskRun>),
+    TaskState(Uuid, State),
+    Logs(Vec<LogEntry>),
+    Cache(CacheEntry),
+    Flush(Ack),
+}
+
+impl HttpRecorder {
+    /// A recorder of the flow run `flow_run_id`, writing through `api`;
+    /// `cancel` is the run's token, cancelled if the server refuses the
+    /// run's state. Starts the run's writer task (on the current tokio
+    /// runtime); it ends when the recorder is dropped and its queue is
+    /// empty.
+    pub fn new(api: ApiClient, flow_run_id: Uuid, cancel: CancelToken) -> HttpRecorder {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            detached: AtomicBool::new(false),
+            cancel,
+            written_cache: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(writer(api.clone(), flow_run_id, rx, shared.clone()));
+        HttpRecorder {
+            api,
+            flow_run_id,
+            tx,
+            shared,
+        }
+    }
+
+    /// Drops every later write, and every write still queued: the run has
+    /// been handed back to the server.
+    pub fn detach(&self) {
+        self.shared.detached.store(true, Ordering::SeqCst);
+    }
+
+    fn enqueue(&self, op: Op) -> Result<(), RecordError> {
+        self.tx
+            .send(op)
+            .map_err(|_| RecordError::Backend("the run's writer has stopped".into()))
+    }
+
+    async fn enqueue_and_wait(&self, make: impl FnOnce(Ack) -> Op) -> Result<(), RecordError> {
+        let (ack, done) = oneshot::channel();
+        self.enqueue(make(ack))?;
+        done.await
+            .map_err(|_| RecordError::Backend("the run's writer has stopped".into()))?
+    }
+}
+
+#[async_trait]
+impl RunRecorder for HttpRecorder {
+    async fn create_flow_run(&self, _run: &FlowRun) -> Result<(), RecordError> {
+        Err(RecordError::Backend(
+            "a worker runs flow runs created on the server; it does not create them".into(),
+        ))
+    }
+
+    async fn set_flow_run_state(
+        &self,
+        flow_run_id: Uuid,
+        state: &State,
+    ) -> Result<(), RecordError> {
+        if flow_run_id != self.flow_run_id {
+            return Err(RecordError::NotFound(format!(
+                "flow run {flow_run_id} is not the run this recorder reports"
+            )));
+        }
+        if state.is_terminal() {
+            let state = state.clone();
+            self.enqueue_and_wait(|ack| Op::FlowState(state, Some(ack)))
+                .await
+        } else {
+            self.enqueue(Op::FlowState(state.clone(), None))
+        }
+    }
+
+    async fn create_task_run(&self, run: &TaskRun) -> Result<(), RecordError> {
+        self.enqueue(Op::CreateTask(Box::new(run.clone())))
+    }
+
+    async fn set_task_run_state(
+        &self,
+        task_run_id: Uuid,
+        state: &State,
+    ) -> Result<(), RecordError> {
+        self.enqueue(Op::TaskState(task_run_id, state.clone()))
+    }
+
+    async fn write_logs(&self, entries: Vec<LogEntry>) -> Result<(), RecordError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.enqueue(Op::Logs(entries))
+    }
+
+    async fn read_cache(&self, key: &str) -> Result<Option<CacheEntry>, RecordError> {
+        let mine = self
+            .shared
+            .written_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned();
+        if let Some(entry) = mine {
+            return Ok(Some(entry));
+        }
+        retry(|| self.api.read_cache(key)).await.map_err(backend)
+    }
+
+    async fn write_cache(&self, entry: &CacheEntry) -> Result<(), RecordError> {
+        self.shared
+            .written_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(entry.key.clone(), entry.clone());
+        self.enqueue(Op::Cache(entry.clone()))
+    }
+
+    async fn read_secret(&self, name: &str) -> Result<Option<String>, RecordError> {
+        retry(|| self.api.read_run_secret(self.flow_run_id, name))
+            .await
+            .map_err(backend)
+    }
+
+    async fn flush(&self) -> Result<(), RecordError> {
+        self.enqueue_and_wait(Op::Flush).await
+    }
+}
+
+fn backend(e: ApiError) -> RecordError {
+    if e.is_not_found() {
+        RecordError::NotFound(e.to_string())
+    } else {
+        RecordError::Backend(e.to_string())
+    }
+}
+
+/// Runs `call` until it succeeds, fails for good, or has failed
+/// transiently [`ATTEMPTS`] times (waiting 50 ms, 100 ms, ... between).
+pub async fn retry<T, F, Fut>(mut call: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let mut delay = Duration::from_millis(50);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if e.is_transient() && attempt < ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "retrying a failed API call");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The run's writer: sends queued writes in order until the recorder is
+/// dropped.
+async fn writer(
+    api: ApiClient,
+    flow_run_id: Uuid,
+    mut rx: mpsc::UnboundedReceiver<Op>,
+    shared: Arc<Shared>,
+) {
+    let mut batch = Vec::new();
+    while rx.recv_many(&mut batch, 512).await > 0 {
+        let mut ops = batch.drain(..).peekable();
+        while let Some(op) = ops.next() {
+            let detached = shared.detached.load(Ordering::SeqCst);
+            match op {
+                Op::Logs(mut entries) => {
+                    while let Some(Op::Logs(_)) = ops.peek() {
+                        if let Some(Op::Logs(more)) = ops.next() {
+                            entries.extend(more);
+                        }
+                    }
+                    if detached {
+                        continue;
+                    }
+                    for chunk in entries.chunks(MAX_LOG_BATCH) {
+                        if let Err(e) = retry(|| api.write_logs(chunk)).await {
+                            tracing::warn!(flow_run = %flow_run_id, error = %e, "could not send log lines");
+                        }
+                    }
+                }
+                Op::FlowState(state, ack) => {
+                    let result = if detached {
+                        Ok(())
+                    } else {
+                        send_flow_state(&api, flow_run_id, &state, &shared).await
+                    };
+                    if let Some(ack) = ack {
+                        let _ = ack.send(result);
+                    }
+                }
+                Op::CreateTask(run) => {
+                    if detached {
+                        continue;
+                    }
+                    let mut first = true;
+                    let result = retry(|| {
+                        let retried = !std::mem::replace(&mut first, false);
+                        let api = &api;
+                        let run = &run;
+                        async move {
+                            match api.create_task_run(run).await {
+                                // A retry of a create that reached the server.
+                                Err(e) if retried && e.status() == Some(409) => Ok(()),
+                                other => other,
+                            }
+                        }
+                    })
+                    .await;
+                    if let Err(e) = result {
+                        tracing::warn!(flow_run = %flow_run_id, task_run = %run.id, error = %e, "could not record a task run");
+                    }
+                }
+                Op::TaskState(id, state) => {
+                    if detached {
+                        continue;
+                    }
+                    match retry(|| api.set_task_run_state(id, &state)).await {
+                        Ok(o) if !o.accepted() => {
+                            tracing::warn!(flow_run = %flow_run_id, task_run = %id, reason = %o.reason(), "task run state refused")
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(flow_run = %flow_run_id, task_run = %id, error = %e, "could not record a task run state")
+                        }
+                    }
+                }
+                Op::Cache(entry) => {
+                    if detached {
+                        continue;
+                    }
+                    if let Err(e) = retry(|| api.write_cache(&entry)).await {
+                        tracing::warn!(flow_run = %flow_run_id, key = %entry.key, error = %e, "could not store a cache entry");
+                    }
+                }
+                Op::Flush(ack) => {
+                    let _ = ack.send(Ok(()));
+                }
+            }
+        }
+    }
+}
+
+async fn send_flow_state(
+    api: &ApiClient,
+    flow_run_id: Uuid,
+    state: &State,
+    shared: &Shared,
+) -> Result<(), RecordError> {
+    match retry(|| api.set_flow_run_state(flow_run_id, state, false)).await {
+        Ok(o) if o.accepted() => Ok(()),
+        Ok(o) => {
+            let reason = o.reason();
+            if !state.is_terminal() {
+                tracing::warn!(flow_run = %flow_run_id, state = %state.name, %reason, "state refused: stopping the run");
+                shared.cancel.cancel();
+            }
+            Err(RecordError::Refused(reason))
+        }
+        Err(e) => {
+            if !state.is_terminal() {
+                tracing::warn!(flow_run = %flow_run_id, state = %state.name, error = %e, "could not record a state");
+            }
+            Err(backend(e))
+        }
+    }
+}
