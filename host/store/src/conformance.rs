@@ -20,7 +20,12 @@ use serde_json::json;
 use uuid::Uuid;
 use weft_core::{CacheEntry, FlowRun, LogEntry, LogLevel, RecordError, State, StateType, TaskRun};
 
-use crate::{FlowRunFilter, FlowRunSort, LogFilter, Store, StoreError, TaskRunFilter, TaskRunSort};
+use weft_core::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
+
+use crate::{
+    DeploymentFilter, FlowRunFilter, FlowRunSort, LogFilter, Store, StoreError, TaskRunFilter,
+    TaskRunSort, Transition, VariableFilter, WorkPoolFilter,
+};
 
 /// Generates one `#[tokio::test]` per conformance check, each calling
 /// `$setup().await` for a fresh `(store, guard)`.
@@ -46,6 +51,15 @@ macro_rules! store_conformance_tests {
             queued_writes_visible_after_flush,
             concurrent_writers,
             bad_write_fails_alone,
+            flows_upsert_and_read,
+            delete_flow_run_cascades,
+            checked_state_changes,
+            deployments_crud_and_filter,
+            work_pools_crud,
+            variables_crud_and_filter,
+            components_content_addressed,
+            claim_release_heartbeat_lost,
+            concurrent_claimers_never_share_a_run,
         );
     };
     (@each $setup:path; $($name:ident),* $(,)?) => {
@@ -1230,4 +1244,851 @@ pub async fn bad_write_fails_alone<S: Store + Clone>(store: &S) {
     let mut huge = TaskRun::new(run.id, None, "t", u64::MAX, json!(null));
     huge.state = State::running();
     assert!(store.create_task_run(&huge).await.is_err());
+}
+
+/// `t` truncated to microseconds, the precision every backend keeps.
+pub fn us(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::{DurationRound, TimeDelta};
+    t.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(t)
+}
+
+/// Flows upsert by name; read by id and name.
+pub async fn flows_upsert_and_read<S: Store>(store: &S) {
+    let (flow, created) = store.upsert_flow("etl").await.expect("upsert");
+    assert!(created);
+    assert_eq!(flow.name, "etl");
+    let (again, created) = store.upsert_flow("etl").await.expect("upsert");
+    assert!(!created);
+    assert_eq!(again, flow);
+    assert_eq!(
+        store.read_flow(flow.id).await.expect("read"),
+        Some(flow.clone())
+    );
+    assert_eq!(
+        store.read_flow_by_name("etl").await.expect("read"),
+        Some(flow.clone())
+    );
+    assert!(
+        store
+            .read_flow(Uuid::now_v7())
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        store
+            .read_flow_by_name("nope")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(matches!(
+        store.upsert_flow("  ").await,
+        Err(StoreError::Invalid(_))
+    ));
+    // A run of an upserted flow keeps the flow.
+    store
+        .create_flow_run(&flow_run("etl", "r", 0))
+        .await
+        .expect("create");
+    flush(store).await;
+    assert_eq!(store.list_flows().await.expect("flows"), vec![flow]);
+}
+
+/// Deleting a flow run removes its states, task runs and logs.
+pub async fn delete_flow_run_cascades<S: Store>(store: &S) {
+    let run = flow_run("f", "doomed", 0);
+    let keep = flow_run("f", "kept", 1);
+    store.create_flow_run(&run).await.expect("create");
+    store.create_flow_run(&keep).await.expect("create");
+    let task = TaskRun::new(run.id, None, "t", 0, json!(null));
+    store.create_task_run(&task).await.expect("task");
+    store
+        .set_task_run_state(task.id, &State::running())
+        .await
+        .expect("s");
+    store
+        .write_logs(vec![LogEntry {
+            name: "n".into(),
+            level: LogLevel::Info,
+            message: "m".into(),
+            timestamp: base_time(),
+            flow_run_id: run.id,
+            task_run_id: Some(task.id),
+        }])
+        .await
+        .expect("log");
+    flush(store).await;
+    assert!(store.delete_flow_run(run.id).await.expect("delete"));
+    assert!(!store.delete_flow_run(run.id).await.expect("delete again"));
+    assert!(store.read_flow_run(run.id).await.expect("read").is_none());
+    assert!(store.read_task_run(task.id).await.expect("read").is_none());
+    assert!(
+        store
+            .read_flow_run_states(run.id)
+            .await
+            .expect("s")
+            .is_empty()
+    );
+    assert!(
+        store
+            .read_task_run_states(task.id)
+            .await
+            .expect("s")
+            .is_empty()
+    );
+    let logs = store.read_logs(&LogFilter::default()).await.expect("logs");
+    assert!(logs.is_empty());
+    assert!(store.read_flow_run(keep.id).await.expect("read").is_some());
+}
+
+/// Checked state changes apply the orchestration rules in one transaction.
+pub async fn checked_state_changes<S: Store + Clone>(store: &S) {
+    let mut run = flow_run("f", "r", 0);
+    run.state = at(State::scheduled(base_time()), base_time());
+    store.create_flow_run(&run).await.expect("create");
+    let pending = at(State::pending(), base_time() + Duration::seconds(1));
+    assert_eq!(
+        store
+            .set_flow_run_state_checked(run.id, &pending, false)
+            .await
+            .expect("pending"),
+        Transition::Accepted(pending.clone())
+    );
+    // A second PENDING proposal is refused: another worker has the run.
+    match store
+        .set_flow_run_state_checked(run.id, &State::pending(), false)
+        .await
+        .expect("second pending")
+    {
+        Transition::Rejected { current, reason } => {
+            assert_eq!(current, pending);
+            assert!(reason.contains("PENDING"), "{reason}");
+        }
+        other => panic!("accepted a second PENDING: {other:?}"),
+    }
+    let running = at(State::running(), base_time() + Duration::seconds(2));
+    assert!(matches!(
+        store
+            .set_flow_run_state_checked(run.id, &running, false)
+            .await
+            .expect("running"),
+        Transition::Accepted(_)
+    ));
+    let done = at(
+        State::completed(json!(1)),
+        base_time() + Duration::seconds(3),
+    );
+    assert!(matches!(
+        store
+            .set_flow_run_state_checked(run.id, &done, false)
+            .await
+            .expect("done"),
+        Transition::Accepted(_)
+    ));
+    // Terminal: no going back unless forced.
+    match store
+        .set_flow_run_state_checked(run.id, &State::running(), false)
+        .await
+        .expect("restart")
+    {
+        Transition::Rejected { current, .. } => assert_eq!(current, done),
+        other => panic!("restarted a completed run: {other:?}"),
+    }
+    let forced = at(State::running(), base_time() + Duration::seconds(4));
+    assert!(matches!(
+        store
+            .set_flow_run_state_checked(run.id, &forced, true)
+            .await
+            .expect("forced"),
+        Transition::Accepted(_)
+    ));
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state, forced);
+    assert_eq!(read.run_count, 2);
+    assert_eq!(
+        store.read_flow_run_states(run.id).await.expect("h").len(),
+        5
+    );
+    assert!(matches!(
+        store
+            .set_flow_run_state_checked(Uuid::now_v7(), &State::running(), false)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Eight concurrent PENDING proposals for one scheduled run: one wins.
+    let mut contested = flow_run("f", "contested", 5);
+    contested.state = at(State::scheduled(base_time()), base_time());
+    store.create_flow_run(&contested).await.expect("create");
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move {
+            s.set_flow_run_state_checked(contested.id, &State::pending(), false)
+                .await
+        }));
+    }
+    let mut accepted = 0;
+    for h in handles {
+        if let Transition::Accepted(_) = h.await.expect("task").expect("propose") {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 1);
+}
+
+fn deployment(name: &str, flow: &str) -> Deployment {
+    let mut d = Deployment::new(name, flow, "digest");
+    d.created = us(d.created);
+    d.updated = d.created;
+    d
+}
+
+/// Deployments: upsert by (flow, name), read, update, delete, filter.
+pub async fn deployments_crud_and_filter<S: Store>(store: &S) {
+    let mut a = deployment("nightly", "etl");
+    a.tags = vec!["prod".into(), "eu".into()];
+    a.work_pool_name = Some("pool".into());
+    a.parameters = json!({"n": 3});
+    a.allowed_secrets = vec!["token".into()];
+    a.schedules = vec![Schedule {
+        id: Uuid::now_v7(),
+        cron: Some("0 3 * * *".into()),
+        interval_secs: None,
+        timezone: None,
+        active: true,
+    }];
+    a.limits.fuel = Some(1000);
+    a.concurrency_limit = Some(2);
+    let stored = store.create_deployment(&a).await.expect("create");
+    assert_eq!(stored, a);
+    // The same (flow, name) again: updated in place, id and created kept.
+    let mut again = deployment("nightly", "etl");
+    again.description = Some("v2".into());
+    again.paused = true;
+    let updated = store.create_deployment(&again).await.expect("upsert");
+    assert_eq!(updated.id, a.id);
+    assert_eq!(updated.created, a.created);
+    assert_eq!(updated.description.as_deref(), Some("v2"));
+    assert!(updated.paused);
+    let b = store
+        .create_deployment(&deployment("nightly", "report"))
+        .await
+        .expect("create");
+    let c = store
+        .create_deployment(&deployment("adhoc", "etl"))
+        .await
+        .expect("create");
+    assert_ne!(b.id, a.id);
+    assert_eq!(
+        store.read_deployment(a.id).await.expect("read"),
+        Some(updated.clone())
+    );
+    assert_eq!(
+        store
+            .read_deployment_by_name("report", "nightly")
+            .await
+            .expect("read"),
+        Some(b.clone())
+    );
+    assert!(
+        store
+            .read_deployment_by_name("report", "adhoc")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let names = |v: Vec<Deployment>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    let all = store
+        .list_deployments(&DeploymentFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(names(all), vec![c.id, a.id, b.id]);
+    let f = DeploymentFilter::default;
+    let list = |filter: DeploymentFilter| async move {
+        names(store.list_deployments(&filter).await.expect("list"))
+    };
+    assert_eq!(
+        list(DeploymentFilter {
+            flow_names: Some(vec!["etl".into()]),
+            ..f()
+        })
+        .await,
+        vec![c.id, a.id]
+    );
+    assert_eq!(
+        list(DeploymentFilter {
+            paused: Some(true),
+            ..f()
+        })
+        .await,
+        vec![a.id]
+    );
+    assert_eq!(
+        list(DeploymentFilter {
+            paused: Some(false),
+            limit: Some(1),
+            offset: 1,
+            ..f()
+        })
+        .await,
+        vec![b.id]
+    );
+    assert_eq!(
+        list(DeploymentFilter {
+            ids: Some(vec![b.id]),
+            names: Some(vec!["nightly".into()]),
+            ..f()
+        })
+        .await,
+        vec![b.id]
+    );
+    let mut changed = updated.clone();
+    changed.tags = vec!["x".into()];
+    changed.work_pool_name = Some("other".into());
+    assert!(store.update_deployment(&changed).await.expect("update"));
+    assert_eq!(
+        list(DeploymentFilter {
+            tags_all: Some(vec!["x".into()]),
+            work_pool_names: Some(vec!["other".into()]),
+            ..f()
+        })
+        .await,
+        vec![a.id]
+    );
+    let read = store
+        .read_deployment(a.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.tags, vec!["x".to_string()]);
+    assert_eq!(read.created, a.created);
+    assert!(read.updated >= a.updated);
+    // Renaming onto another deployment's (flow, name) is a conflict.
+    let mut clash = read.clone();
+    clash.name = "adhoc".into();
+    assert!(matches!(
+        store.update_deployment(&clash).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        !store
+            .update_deployment(&deployment("ghost", "etl"))
+            .await
+            .expect("update unknown")
+    );
+    let mut bad = deployment("", "etl");
+    assert!(matches!(
+        store.create_deployment(&bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    bad.name = "ok".into();
+    bad.parameters = json!([1]);
+    assert!(matches!(
+        store.create_deployment(&bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store.delete_deployment(a.id).await.expect("delete"));
+    assert!(!store.delete_deployment(a.id).await.expect("delete again"));
+    assert!(store.read_deployment(a.id).await.expect("read").is_none());
+}
+
+fn work_pool(name: &str) -> WorkPool {
+    let mut p = WorkPool::new(name);
+    p.created = us(p.created);
+    p.updated = p.created;
+    p
+}
+
+/// Work pools: create (conflict on the name), read, update, delete, list.
+pub async fn work_pools_crud<S: Store>(store: &S) {
+    let a = work_pool("b-pool");
+    assert_eq!(store.create_work_pool(&a).await.expect("create"), a);
+    let dup = work_pool("b-pool");
+    match store.create_work_pool(&dup).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("b-pool"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let b = work_pool("a-pool");
+    store.create_work_pool(&b).await.expect("create");
+    assert_eq!(
+        store.read_work_pool("b-pool").await.expect("read"),
+        Some(a.clone())
+    );
+    assert!(store.read_work_pool("nope").await.expect("read").is_none());
+    let names = |v: Vec<WorkPool>| v.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(
+            store
+                .list_work_pools(&WorkPoolFilter::default())
+                .await
+                .expect("list")
+        ),
+        vec!["a-pool", "b-pool"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_work_pools(&WorkPoolFilter {
+                    names: Some(vec!["b-pool".into(), "x".into()]),
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+        ),
+        vec!["b-pool"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list_work_pools(&WorkPoolFilter {
+                    limit: Some(1),
+                    offset: 1,
+                    ..Default::default()
+                })
+                .await
+                .expect("list")
+        ),
+        vec!["b-pool"]
+    );
+    let mut changed = a.clone();
+    changed.is_paused = true;
+    changed.concurrency_limit = Some(4);
+    changed.description = Some("d".into());
+    assert!(store.update_work_pool(&changed).await.expect("update"));
+    let read = store
+        .read_work_pool("b-pool")
+        .await
+        .expect("read")
+        .expect("present");
+    assert!(read.is_paused);
+    assert_eq!(read.concurrency_limit, Some(4));
+    assert_eq!((read.id, read.created), (a.id, a.created));
+    assert!(
+        !store
+            .update_work_pool(&work_pool("ghost"))
+            .await
+            .expect("update")
+    );
+    assert!(matches!(
+        store.create_work_pool(&work_pool("")).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store.delete_work_pool("b-pool").await.expect("delete"));
+    assert!(
+        !store
+            .delete_work_pool("b-pool")
+            .await
+            .expect("delete again")
+    );
+}
+
+fn variable(name: &str, value: serde_json::Value, tags: &[&str]) -> Variable {
+    let now = us(Utc::now());
+    Variable {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        value,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        created: now,
+        updated: now,
+    }
+}
+
+/// Variables: create (conflict on the name), read, update, delete, filter.
+pub async fn variables_crud_and_filter<S: Store>(store: &S) {
+    let a = variable("db_url", json!("postgres://x"), &["prod"]);
+    let b = variable("batch_size", json!({"n": 10}), &["prod", "eu"]);
+    let c = variable("DB_timeout", json!(3.5), &[]);
+    for v in [&a, &b, &c] {
+        assert_eq!(&store.create_variable(v).await.expect("create"), v);
+    }
+    match store
+        .create_variable(&variable("db_url", json!(1), &[]))
+        .await
+    {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("db_url"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        store
+            .read_variable_by_name("batch_size")
+            .await
+            .expect("read"),
+        Some(b.clone())
+    );
+    assert_eq!(
+        store.read_variable(c.id).await.expect("read"),
+        Some(c.clone())
+    );
+    assert!(
+        store
+            .read_variable(Uuid::now_v7())
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let names = |v: Vec<Variable>| v.into_iter().map(|v| v.name).collect::<Vec<_>>();
+    let list = |filter: VariableFilter| async move {
+        names(store.list_variables(&filter).await.expect("list"))
+    };
+    assert_eq!(
+        list(VariableFilter::default()).await,
+        vec!["DB_timeout", "batch_size", "db_url"]
+    );
+    let mut like = list(VariableFilter {
+        name_like: Some("db_".into()),
+        ..Default::default()
+    })
+    .await;
+    like.sort();
+    assert_eq!(like, vec!["DB_timeout", "db_url"]);
+    assert_eq!(
+        list(VariableFilter {
+            tags_all: Some(vec!["prod".into(), "eu".into()]),
+            ..Default::default()
+        })
+        .await,
+        vec!["batch_size"]
+    );
+    assert_eq!(
+        list(VariableFilter {
+            names: Some(vec!["db_url".into()]),
+            limit: Some(5),
+            ..Default::default()
+        })
+        .await,
+        vec!["db_url"]
+    );
+    let mut changed = a.clone();
+    changed.value = json!(["new"]);
+    changed.name = "db_url2".into();
+    assert!(store.update_variable(&changed).await.expect("update"));
+    let read = store
+        .read_variable(a.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(
+        (read.name.as_str(), read.value.clone()),
+        ("db_url2", json!(["new"]))
+    );
+    assert_eq!(read.created, a.created);
+    let mut clash = read.clone();
+    clash.name = "batch_size".into();
+    assert!(matches!(
+        store.update_variable(&clash).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        !store
+            .update_variable(&variable("ghost", json!(1), &[]))
+            .await
+            .expect("update")
+    );
+    assert!(
+        store
+            .delete_variable_by_name("db_url2")
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !store
+            .delete_variable_by_name("db_url2")
+            .await
+            .expect("delete again")
+    );
+}
+
+fn component(bytes: &[u8], secs: i64) -> ComponentRecord {
+    use sha2::Digest;
+    ComponentRecord {
+        digest: hex::encode(sha2::Sha256::digest(bytes)),
+        size: bytes.len() as u64,
+        world: "weft:flow/flow@0.1.0".into(),
+        info: json!({"sdk": "rust", "flows": ["hello"], "tasks": []}),
+        created: base_time() + Duration::seconds(secs),
+    }
+}
+
+/// Components are content-addressed and idempotent; bytes round-trip.
+pub async fn components_content_addressed<S: Store>(store: &S) {
+    let small = b"\0asm small component".to_vec();
+    // Large and incompressible-ish: 8 MiB of a simple pseudo-random sequence.
+    let mut big = Vec::with_capacity(8 << 20);
+    let mut x: u32 = 0x1234_5678;
+    while big.len() < 8 << 20 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        big.extend_from_slice(&x.to_le_bytes());
+    }
+    let a = component(&small, 0);
+    let b = component(&big, 1);
+    assert!(store.put_component(&a, &small).await.expect("put"));
+    assert!(!store.put_component(&a, &small).await.expect("put again"));
+    assert!(store.put_component(&b, &big).await.expect("put big"));
+    assert_eq!(
+        store.read_component(&a.digest).await.expect("read"),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store
+            .read_component_bytes(&b.digest)
+            .await
+            .expect("bytes")
+            .as_deref(),
+        Some(&big[..])
+    );
+    assert_eq!(
+        store.list_components().await.expect("list"),
+        vec![b.clone(), a.clone()]
+    );
+    assert!(store.read_component("00").await.expect("read").is_none());
+    assert!(
+        store
+            .read_component_bytes("00")
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let mut wrong = a.clone();
+    wrong.digest = "ab".repeat(32);
+    assert!(matches!(
+        store.put_component(&wrong, &small).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let mut wrong_size = a.clone();
+    wrong_size.size += 1;
+    assert!(matches!(
+        store.put_component(&wrong_size, &small).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+fn scheduled_run(pool: &str, name: &str, due: DateTime<Utc>) -> FlowRun {
+    let mut run = flow_run("f", name, 0);
+    run.work_pool_name = Some(pool.into());
+    run.state = at(State::scheduled(due), run.created);
+    run
+}
+
+/// Scheduled runs, claiming, heartbeats, releasing and lost runs.
+pub async fn claim_release_heartbeat_lost<S: Store>(store: &S) {
+    let t = us(Utc::now());
+    let early = scheduled_run("p", "early", t - Duration::seconds(20));
+    let late = scheduled_run("p", "late", t - Duration::seconds(10));
+    let future = scheduled_run("p", "future", t + Duration::hours(1));
+    let other_pool = scheduled_run("q", "other", t - Duration::seconds(30));
+    let mut pending = flow_run("f", "pending", 0);
+    pending.work_pool_name = Some("p".into());
+    for r in [&late, &future, &early, &other_pool, &pending] {
+        store.create_flow_run(r).await.expect("create");
+    }
+    flush(store).await;
+    let ids = |v: Vec<FlowRun>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store
+            .scheduled_flow_runs("p", t, 10)
+            .await
+            .expect("scheduled")),
+        vec![early.id, late.id]
+    );
+    assert_eq!(
+        ids(store
+            .scheduled_flow_runs("p", t, 1)
+            .await
+            .expect("scheduled")),
+        vec![early.id]
+    );
+    // A paused pool hands out nothing.
+    let mut pool = work_pool("p");
+    pool.is_paused = true;
+    store.create_work_pool(&pool).await.expect("pool");
+    assert!(
+        store
+            .scheduled_flow_runs("p", t, 10)
+            .await
+            .expect("s")
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim_flow_runs("p", "w1", t, 10)
+            .await
+            .expect("c")
+            .is_empty()
+    );
+    pool.is_paused = false;
+    store.update_work_pool(&pool).await.expect("unpause");
+
+    let claimed = store.claim_flow_runs("p", "w1", t, 1).await.expect("claim");
+    assert_eq!(ids(claimed.clone()), vec![early.id]);
+    assert_eq!(claimed[0].state.state_type, StateType::Pending);
+    let rest = store
+        .claim_flow_runs("p", "w2", t, 10)
+        .await
+        .expect("claim");
+    assert_eq!(ids(rest), vec![late.id]);
+    assert!(
+        store
+            .claim_flow_runs("p", "w3", t, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let history = store.read_flow_run_states(early.id).await.expect("history");
+    assert_eq!(
+        history.iter().map(|s| s.state_type).collect::<Vec<_>>(),
+        vec![StateType::Scheduled, StateType::Pending]
+    );
+
+    // Nothing is lost while heartbeats are fresh.
+    assert!(
+        store
+            .lost_flow_runs(t - Duration::seconds(60))
+            .await
+            .expect("lost")
+            .is_empty()
+    );
+    let later = Utc::now() + Duration::seconds(1);
+    assert_eq!(
+        {
+            let mut v = ids(store.lost_flow_runs(later).await.expect("lost"));
+            v.sort();
+            v
+        },
+        {
+            let mut v = vec![early.id, late.id];
+            v.sort();
+            v
+        }
+    );
+    // w1 heartbeats its run (and cannot heartbeat w2's).
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let cutoff = Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    store
+        .heartbeat_flow_runs("w1", &[early.id, late.id])
+        .await
+        .expect("heartbeat");
+    store.heartbeat_flow_runs("w1", &[]).await.expect("none");
+    assert_eq!(
+        ids(store.lost_flow_runs(cutoff).await.expect("lost")),
+        vec![late.id]
+    );
+
+    // Release: only by the claimer, only while unfinished.
+    assert!(
+        !store
+            .release_flow_run(early.id, "w2")
+            .await
+            .expect("release")
+    );
+    assert!(
+        store
+            .release_flow_run(early.id, "w1")
+            .await
+            .expect("release")
+    );
+    assert!(!store.release_flow_run(early.id, "w1").await.expect("again"));
+    let read = store
+        .read_flow_run(early.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state.state_type, StateType::Scheduled);
+    assert!(
+        store
+            .lost_flow_runs(later + Duration::hours(1))
+            .await
+            .expect("l")
+            .iter()
+            .all(|r| r.id != early.id)
+    );
+    let reclaimed = store
+        .claim_flow_runs("p", "w3", Utc::now() + Duration::seconds(1), 10)
+        .await
+        .expect("reclaim");
+    assert_eq!(ids(reclaimed), vec![early.id]);
+    store
+        .set_flow_run_state(late.id, &State::completed(json!(1)))
+        .await
+        .expect("done");
+    assert!(
+        !store
+            .release_flow_run(late.id, "w2")
+            .await
+            .expect("finished")
+    );
+    assert!(
+        store
+            .lost_flow_runs(later + Duration::hours(1))
+            .await
+            .expect("lost")
+            .iter()
+            .all(|r| r.id != late.id)
+    );
+    assert!(
+        !store
+            .release_flow_run(Uuid::now_v7(), "w1")
+            .await
+            .expect("unknown")
+    );
+    assert!(
+        store
+            .claim_flow_runs("p", "w1", t, 0)
+            .await
+            .expect("zero")
+            .is_empty()
+    );
+}
+
+/// Eight concurrent claimers over 200 due runs: every run claimed exactly once.
+pub async fn concurrent_claimers_never_share_a_run<S: Store + Clone>(store: &S) {
+    let due = Utc::now() - Duration::seconds(1);
+    let mut all = HashSet::new();
+    for i in 0..200 {
+        let run = scheduled_run("busy", &format!("r{i}"), due);
+        store.create_flow_run(&run).await.expect("create");
+        all.insert(run.id);
+    }
+    flush(store).await;
+    let mut handles = Vec::new();
+    for w in 0..8 {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let worker = format!("worker-{w}");
+            let mut mine = Vec::new();
+            loop {
+                let got = store
+                    .claim_flow_runs("busy", &worker, Utc::now(), 3)
+                    .await
+                    .expect("claim");
+                if got.is_empty() {
+                    return mine;
+                }
+                mine.extend(got.into_iter().map(|r| r.id));
+            }
+        }));
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for h in handles {
+        for id in h.await.expect("claimer") {
+            total += 1;
+            assert!(seen.insert(id), "run {id} claimed twice");
+        }
+    }
+    assert_eq!(total, 200);
+    assert_eq!(seen, all);
+    for id in all.iter().take(10) {
+        let states = store.read_flow_run_states(*id).await.expect("history");
+        assert_eq!(states.len(), 2, "one Pending per run");
+    }
 }

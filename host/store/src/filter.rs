@@ -128,3 +128,54 @@ pub struct LogFilter {
     /// Skip this many lines first.
     pub offset: u32,
 }
+
+/// Which deployments [`crate::Store::list_deployments`] returns, by name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeploymentFilter {
+    /// Deployments with one of these ids.
+    pub ids: Option<Vec<Uuid>>,
+    /// Deployments with one of these names.
+    pub names: Option<Vec<String>>,
+    /// Deployments of one of these flows.
+    pub flow_names: Option<Vec<String>>,
+    /// Deployments run by one of these work pools.
+    pub work_pool_names: Option<Vec<String>>,
+    /// Deployments carrying every one of these tags.
+    pub tags_all: Option<Vec<String>>,
+    /// Only paused (`true`) or only active (`false`) deployments.
+    pub paused: Option<bool>,
+    /// At most this many results.
+    pub limit: Option<u32>,
+    /// Skip this many results first.
+    pub offset: u32,
+}
+
+/// Which work pools [`crate::Store::list_work_pools`] returns, by name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkPoolFilter {
+    /// Pools with one of these names.
+    pub names: Option<Vec<String>>,
+    /// At most this many results.
+    pub limit: Option<u32>,
+    /// Skip this many results first.
+    pub offset: u32,
+}
+
+/// Which variables [`crate::Store::list_variables`] returns, by name.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VariableFilter {
+    /// Variables with one of these names.
+    pub names: Option<Vec<String>>,
+    /// Variables whose name contains this, ignoring ASCII case (Prefect's
+    /// `like_`; `%` and `_` are wildcards).
+    pub name_like: Option<String>,
+    /// Variables carrying every one of these tags.
+    pub tags_all: Option<Vec<String>>,
+    /// At most this many results.
+    pub limit: Option<u32>,
+    /// Skip this many results first.
+    pub offset: u32,
+}

@@ -14,6 +14,7 @@
 //! the order made. Reads see committed data, so call `flush` first to read
 //! your own queued writes.
 
+mod common;
 pub mod crypto;
 mod error;
 pub mod filter;
@@ -29,7 +30,10 @@ pub mod conformance;
 
 pub use crypto::SecretKey;
 pub use error::StoreError;
-pub use filter::{FlowRunFilter, FlowRunSort, LogFilter, TaskRunFilter, TaskRunSort};
+pub use filter::{
+    DeploymentFilter, FlowRunFilter, FlowRunSort, LogFilter, TaskRunFilter, TaskRunSort,
+    VariableFilter, WorkPoolFilter,
+};
 pub use sqlite::SqliteStore;
-pub use store::{Flow, Store};
+pub use store::{Flow, Store, Transition, check_flow_run_transition};
 pub use weft_core::recorder::{RecordError, RunRecorder};

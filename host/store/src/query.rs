@@ -162,7 +162,6 @@ impl Sql {
     }
 
     /// `column` contains `needle`, ignoring ASCII case (Prefect's `like_`).
-    #[allow(dead_code)] // used by the variable filters (next commit)
     pub fn contains(&mut self, column: &str, needle: &str) {
         let op = match self.dialect {
             Dialect::Sqlite => " LIKE ",

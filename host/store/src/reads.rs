@@ -5,8 +5,18 @@ use uuid::Uuid;
 use weft_core::{CacheEntry, FlowRun, LogEntry, State, StateType, TaskRun};
 
 use crate::query::{Reader, Sql};
-use crate::rows::{CacheRow, FlowRow, FlowRunRow, LogRow, StateRow, TaskRunRow};
-use crate::{Flow, FlowRunFilter, FlowRunSort, LogFilter, StoreError, TaskRunFilter, TaskRunSort};
+use chrono::{DateTime, Utc};
+use weft_core::{ComponentRecord, Deployment, Variable, WorkPool};
+
+use crate::rows::{
+    COMPONENT_COLUMNS, CacheRow, ComponentRow, DEPLOYMENT_COLUMNS, DeploymentRow, FlowRow,
+    FlowRunRow, LogRow, StateRow, TaskRunRow, VARIABLE_COLUMNS, VariableRow, WORK_POOL_COLUMNS,
+    WorkPoolRow,
+};
+use crate::{
+    DeploymentFilter, Flow, FlowRunFilter, FlowRunSort, LogFilter, StoreError, TaskRunFilter,
+    TaskRunSort, VariableFilter, WorkPoolFilter,
+};
 
 pub(crate) const FLOW_RUN_SELECT: &str = "\
 SELECT r.id, r.name, r.flow_name, r.component_digest, r.deployment_name, r.parameters, r.tags, r.run_count,
@@ -175,7 +185,6 @@ pub(crate) async fn flow_run_states(db: &Reader, run_id: Uuid) -> Result<Vec<Sta
 }
 
 /// One flow run state by its id.
-#[allow(dead_code)] // used by checked state changes (next commit)
 pub(crate) async fn flow_run_state(
     db: &Reader,
     state_id: &str,
@@ -288,4 +297,215 @@ pub(crate) async fn secret_names(db: &Reader) -> Result<Vec<String>, StoreError>
         .all(&db.sql("SELECT name AS value FROM secrets ORDER BY name"))
         .await?;
     Ok(rows.into_iter().map(|r| r.value).collect())
+}
+
+/// When a SCHEDULED run is due: its state's scheduled time, else its
+/// expected start time, else its creation time (indexed as written).
+pub(crate) const DUE: &str = "COALESCE(r.state_scheduled_time, r.expected_start_time, r.created)";
+
+/// The condition "a run of the pool `?` that is due at `?`, in a pool that
+/// is not paused", for runs aliased `r`.
+pub(crate) fn due_conditions(q: &mut Sql, pool: &str, before: DateTime<Utc>) {
+    q.cond().push("r.work_pool_name = ").bind(pool);
+    q.cond().push("r.state_type = 'SCHEDULED'");
+    q.cond().push(DUE).push(" <= ").bind(before);
+    q.cond().push(
+        "NOT EXISTS (SELECT 1 FROM work_pools p WHERE p.name = r.work_pool_name AND p.is_paused)",
+    );
+}
+
+/// Due runs of a pool, oldest first.
+pub(crate) async fn scheduled_flow_runs(
+    db: &Reader,
+    pool: &str,
+    before: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<FlowRun>, StoreError> {
+    let mut q = db.sql(FLOW_RUN_SELECT);
+    due_conditions(&mut q, pool, before);
+    q.push(&format!(" ORDER BY {DUE} ASC, r.id ASC"));
+    q.page(Some(limit), 0);
+    let rows: Vec<FlowRunRow> = db.all(&q).await?;
+    rows.into_iter().map(FlowRunRow::into_model).collect()
+}
+
+/// Flow runs by id, in the order of `ids` (missing ones left out).
+pub(crate) async fn flow_runs_in_order(
+    db: &Reader,
+    run_ids: &[String],
+) -> Result<Vec<FlowRun>, StoreError> {
+    if run_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = db.sql(FLOW_RUN_SELECT);
+    q.any_of("r.id", Some(run_ids.to_vec()));
+    let rows: Vec<FlowRunRow> = db.all(&q).await?;
+    let mut runs: Vec<(usize, FlowRun)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let pos = run_ids
+            .iter()
+            .position(|i| *i == row.id)
+            .unwrap_or(usize::MAX);
+        runs.push((pos, row.into_model()?));
+    }
+    runs.sort_by_key(|(pos, _)| *pos);
+    Ok(runs.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Claimed, unfinished runs whose heartbeat is older than `t`.
+pub(crate) async fn lost_flow_runs(
+    db: &Reader,
+    t: DateTime<Utc>,
+) -> Result<Vec<FlowRun>, StoreError> {
+    let mut q = db.sql(FLOW_RUN_SELECT);
+    q.cond().push("r.worker_name IS NOT NULL");
+    q.cond().push("r.heartbeat < ").bind(t);
+    q.cond()
+        .push("r.state_type NOT IN ('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')");
+    q.push(" ORDER BY r.heartbeat ASC, r.id ASC");
+    let rows: Vec<FlowRunRow> = db.all(&q).await?;
+    rows.into_iter().map(FlowRunRow::into_model).collect()
+}
+
+/// A flow by id or by name (`column` is `id` or `name`).
+pub(crate) async fn flow_by(
+    db: &Reader,
+    column: &str,
+    value: String,
+) -> Result<Option<Flow>, StoreError> {
+    let mut q = db.sql(&format!(
+        "SELECT id, name, created FROM flows WHERE {column} = "
+    ));
+    q.bind(value);
+    let row: Option<FlowRow> = db.optional(&q).await?;
+    row.map(FlowRow::into_model).transpose()
+}
+
+/// A deployment by id, or by flow and name.
+pub(crate) async fn deployment(
+    db: &Reader,
+    by_id: Option<Uuid>,
+    by_name: Option<(&str, &str)>,
+) -> Result<Option<Deployment>, StoreError> {
+    let mut q = db.sql(&format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments"));
+    if let Some(i) = by_id {
+        q.cond().push("id = ").bind(id(i));
+    }
+    if let Some((flow, name)) = by_name {
+        q.cond().push("flow_name = ").bind(flow);
+        q.cond().push("name = ").bind(name);
+    }
+    let row: Option<DeploymentRow> = db.optional(&q).await?;
+    row.map(DeploymentRow::into_model).transpose()
+}
+
+/// Deployments matching a filter, by name.
+pub(crate) async fn deployments(
+    db: &Reader,
+    f: &DeploymentFilter,
+) -> Result<Vec<Deployment>, StoreError> {
+    let mut q = db.sql(&format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments"));
+    q.any_of("id", ids(&f.ids));
+    q.any_of("name", f.names.clone());
+    q.any_of("flow_name", f.flow_names.clone());
+    q.any_of("work_pool_name", f.work_pool_names.clone());
+    for tag in f.tags_all.iter().flatten() {
+        q.has_tag("tags", tag);
+    }
+    if let Some(paused) = f.paused {
+        q.cond().push("paused = ").bind(paused);
+    }
+    q.push(" ORDER BY name ASC, flow_name ASC, id ASC");
+    q.page(f.limit, f.offset);
+    let rows: Vec<DeploymentRow> = db.all(&q).await?;
+    rows.into_iter().map(DeploymentRow::into_model).collect()
+}
+
+/// A work pool by name.
+pub(crate) async fn work_pool(db: &Reader, name: &str) -> Result<Option<WorkPool>, StoreError> {
+    let mut q = db.sql(&format!(
+        "SELECT {WORK_POOL_COLUMNS} FROM work_pools WHERE name = "
+    ));
+    q.bind(name);
+    let row: Option<WorkPoolRow> = db.optional(&q).await?;
+    row.map(WorkPoolRow::into_model).transpose()
+}
+
+/// Work pools matching a filter, by name.
+pub(crate) async fn work_pools(
+    db: &Reader,
+    f: &WorkPoolFilter,
+) -> Result<Vec<WorkPool>, StoreError> {
+    let mut q = db.sql(&format!("SELECT {WORK_POOL_COLUMNS} FROM work_pools"));
+    q.any_of("name", f.names.clone());
+    q.push(" ORDER BY name ASC");
+    q.page(f.limit, f.offset);
+    let rows: Vec<WorkPoolRow> = db.all(&q).await?;
+    rows.into_iter().map(WorkPoolRow::into_model).collect()
+}
+
+/// A variable by id or by name (`column` is `id` or `name`).
+pub(crate) async fn variable_by(
+    db: &Reader,
+    column: &str,
+    value: String,
+) -> Result<Option<Variable>, StoreError> {
+    let mut q = db.sql(&format!(
+        "SELECT {VARIABLE_COLUMNS} FROM variables WHERE {column} = "
+    ));
+    q.bind(value);
+    let row: Option<VariableRow> = db.optional(&q).await?;
+    row.map(VariableRow::into_model).transpose()
+}
+
+/// Variables matching a filter, by name.
+pub(crate) async fn variables(
+    db: &Reader,
+    f: &VariableFilter,
+) -> Result<Vec<Variable>, StoreError> {
+    let mut q = db.sql(&format!("SELECT {VARIABLE_COLUMNS} FROM variables"));
+    q.any_of("name", f.names.clone());
+    if let Some(like) = &f.name_like {
+        q.contains("name", like);
+    }
+    for tag in f.tags_all.iter().flatten() {
+        q.has_tag("tags", tag);
+    }
+    q.push(" ORDER BY name ASC");
+    q.page(f.limit, f.offset);
+    let rows: Vec<VariableRow> = db.all(&q).await?;
+    rows.into_iter().map(VariableRow::into_model).collect()
+}
+
+/// A component's metadata by digest.
+pub(crate) async fn component(
+    db: &Reader,
+    digest: &str,
+) -> Result<Option<ComponentRecord>, StoreError> {
+    let mut q = db.sql(&format!(
+        "SELECT {COMPONENT_COLUMNS} FROM components WHERE digest = "
+    ));
+    q.bind(digest);
+    let row: Option<ComponentRow> = db.optional(&q).await?;
+    row.map(ComponentRow::into_model).transpose()
+}
+
+/// A component's bytes by digest.
+pub(crate) async fn component_bytes(
+    db: &Reader,
+    digest: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let mut q = db.sql("SELECT bytes AS value FROM components WHERE digest = ");
+    q.bind(digest);
+    let row: Option<crate::query::BytesRow> = db.optional(&q).await?;
+    Ok(row.map(|r| r.value))
+}
+
+/// Every component's metadata, newest first.
+pub(crate) async fn components(db: &Reader) -> Result<Vec<ComponentRecord>, StoreError> {
+    let q = db.sql(&format!(
+        "SELECT {COMPONENT_COLUMNS} FROM components ORDER BY created DESC, digest ASC"
+    ));
+    let rows: Vec<ComponentRow> = db.all(&q).await?;
+    rows.into_iter().map(ComponentRow::into_model).collect()
 }

@@ -8,7 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
-use weft_core::{CacheEntry, FlowRun, LogEntry, LogLevel, State, StateType, TaskRun};
+use weft_core::{
+    CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, LogLevel, State, StateType,
+    TaskRun, Variable, WorkPool,
+};
 
 use crate::{Flow, StoreError};
 
@@ -413,6 +416,235 @@ impl FlowRow {
         Ok(Flow {
             id: uuid(&self.id)?,
             name: self.name,
+            created: self.created,
+        })
+    }
+}
+
+// ------------------------------------------- server records (both ways)
+
+fn name_ok(what: &str, name: &str) -> Result<(), StoreError> {
+    if name.trim().is_empty() {
+        return Err(StoreError::Invalid(format!(
+            "{what} name must not be empty"
+        )));
+    }
+    if name.len() > 1024 {
+        return Err(StoreError::Invalid(format!(
+            "{what} name is longer than 1024 bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// A deployment row, for writing and reading.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct DeploymentRow {
+    pub id: String,
+    pub name: String,
+    pub flow_name: String,
+    pub component_digest: String,
+    pub description: Option<String>,
+    pub parameters: String,
+    pub tags: String,
+    pub work_pool_name: Option<String>,
+    pub schedules: String,
+    pub limits: String,
+    pub allowed_secrets: String,
+    pub paused: bool,
+    pub concurrency_limit: Option<i64>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// The columns of [`DeploymentRow`], in its order.
+pub(crate) const DEPLOYMENT_COLUMNS: &str = "id, name, flow_name, component_digest, description, \
+parameters, tags, work_pool_name, schedules, limits, allowed_secrets, paused, concurrency_limit, \
+created, updated";
+
+impl DeploymentRow {
+    pub fn from_model(d: &Deployment) -> Result<DeploymentRow, StoreError> {
+        name_ok("deployment", &d.name)?;
+        name_ok("flow", &d.flow_name)?;
+        if !d.parameters.is_object() {
+            return Err(StoreError::Invalid(
+                "deployment parameters must be a JSON object".into(),
+            ));
+        }
+        Ok(DeploymentRow {
+            id: d.id.hyphenated().to_string(),
+            name: d.name.clone(),
+            flow_name: d.flow_name.clone(),
+            component_digest: d.component_digest.clone(),
+            description: d.description.clone(),
+            parameters: json(&d.parameters)?,
+            tags: json(&d.tags)?,
+            work_pool_name: d.work_pool_name.clone(),
+            schedules: json(&d.schedules)?,
+            limits: json(&d.limits)?,
+            allowed_secrets: json(&d.allowed_secrets)?,
+            paused: d.paused,
+            concurrency_limit: d.concurrency_limit.map(i64::from),
+            created: d.created,
+            updated: d.updated,
+        })
+    }
+
+    pub fn into_model(self) -> Result<Deployment, StoreError> {
+        Ok(Deployment {
+            id: uuid(&self.id)?,
+            name: self.name,
+            flow_name: self.flow_name,
+            component_digest: self.component_digest,
+            description: self.description,
+            parameters: from_json(&self.parameters)?,
+            tags: from_json(&self.tags)?,
+            work_pool_name: self.work_pool_name,
+            schedules: from_json(&self.schedules)?,
+            limits: from_json(&self.limits)?,
+            allowed_secrets: from_json(&self.allowed_secrets)?,
+            paused: self.paused,
+            concurrency_limit: self.concurrency_limit.map(count).transpose()?,
+            created: self.created,
+            updated: self.updated,
+        })
+    }
+}
+
+/// A work pool row, for writing and reading.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct WorkPoolRow {
+    pub id: String,
+    pub name: String,
+    pub pool_type: String,
+    pub description: Option<String>,
+    pub is_paused: bool,
+    pub concurrency_limit: Option<i64>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// The columns of [`WorkPoolRow`], in its order.
+pub(crate) const WORK_POOL_COLUMNS: &str =
+    "id, name, pool_type, description, is_paused, concurrency_limit, created, updated";
+
+impl WorkPoolRow {
+    pub fn from_model(p: &WorkPool) -> Result<WorkPoolRow, StoreError> {
+        name_ok("work pool", &p.name)?;
+        Ok(WorkPoolRow {
+            id: p.id.hyphenated().to_string(),
+            name: p.name.clone(),
+            pool_type: p.pool_type.clone(),
+            description: p.description.clone(),
+            is_paused: p.is_paused,
+            concurrency_limit: p.concurrency_limit.map(i64::from),
+            created: p.created,
+            updated: p.updated,
+        })
+    }
+
+    pub fn into_model(self) -> Result<WorkPool, StoreError> {
+        Ok(WorkPool {
+            id: uuid(&self.id)?,
+            name: self.name,
+            pool_type: self.pool_type,
+            description: self.description,
+            is_paused: self.is_paused,
+            concurrency_limit: self.concurrency_limit.map(count).transpose()?,
+            created: self.created,
+            updated: self.updated,
+        })
+    }
+}
+
+/// A variable row, for writing and reading.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct VariableRow {
+    pub id: String,
+    pub name: String,
+    pub value: String,
+    pub tags: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// The columns of [`VariableRow`], in its order.
+pub(crate) const VARIABLE_COLUMNS: &str = "id, name, value, tags, created, updated";
+
+impl VariableRow {
+    pub fn from_model(v: &Variable) -> Result<VariableRow, StoreError> {
+        name_ok("variable", &v.name)?;
+        Ok(VariableRow {
+            id: v.id.hyphenated().to_string(),
+            name: v.name.clone(),
+            value: json(&v.value)?,
+            tags: json(&v.tags)?,
+            created: v.created,
+            updated: v.updated,
+        })
+    }
+
+    pub fn into_model(self) -> Result<Variable, StoreError> {
+        Ok(Variable {
+            id: uuid(&self.id)?,
+            name: self.name,
+            value: from_json(&self.value)?,
+            tags: from_json(&self.tags)?,
+            created: self.created,
+            updated: self.updated,
+        })
+    }
+}
+
+/// A stored component's metadata row, for writing and reading.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ComponentRow {
+    pub digest: String,
+    pub size: i64,
+    pub world: String,
+    pub info: String,
+    pub created: DateTime<Utc>,
+}
+
+/// The columns of [`ComponentRow`], in its order.
+pub(crate) const COMPONENT_COLUMNS: &str = "digest, size, world, info, created";
+
+impl ComponentRow {
+    /// Checks the record against the bytes: the digest must be their
+    /// SHA-256 (lower-case hex) and the size their length.
+    pub fn from_model(c: &ComponentRecord, bytes: &[u8]) -> Result<ComponentRow, StoreError> {
+        use sha2::Digest;
+        let actual = hex::encode(sha2::Sha256::digest(bytes));
+        if c.digest != actual {
+            return Err(StoreError::Invalid(format!(
+                "component digest {:?} is not the SHA-256 of its bytes ({actual})",
+                c.digest
+            )));
+        }
+        if c.size != bytes.len() as u64 {
+            return Err(StoreError::Invalid(format!(
+                "component size {} does not match its {} bytes",
+                c.size,
+                bytes.len()
+            )));
+        }
+        Ok(ComponentRow {
+            digest: c.digest.clone(),
+            size: i64::try_from(c.size)
+                .map_err(|_| StoreError::Invalid("component too large".into()))?,
+            world: c.world.clone(),
+            info: json(&c.info)?,
+            created: c.created,
+        })
+    }
+
+    pub fn into_model(self) -> Result<ComponentRecord, StoreError> {
+        Ok(ComponentRecord {
+            digest: self.digest,
+            size: u64::try_from(self.size)
+                .map_err(|_| StoreError::Decode(format!("negative size {}", self.size)))?,
+            world: self.world,
+            info: from_json(&self.info)?,
             created: self.created,
         })
     }

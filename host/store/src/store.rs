@@ -5,9 +5,51 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use weft_core::{CacheEntry, FlowRun, LogEntry, State, TaskRun};
+use weft_core::{
+    CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, State, StateType, TaskRun,
+    Variable, WorkPool,
+};
 
-use crate::{FlowRunFilter, LogFilter, RunRecorder, StoreError, TaskRunFilter};
+use crate::{
+    DeploymentFilter, FlowRunFilter, LogFilter, RunRecorder, StoreError, TaskRunFilter,
+    VariableFilter, WorkPoolFilter,
+};
+
+/// The outcome of [`Store::set_flow_run_state_checked`] (Prefect's
+/// `ACCEPT`/`REJECT`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    /// The state was recorded and is now the run's current state.
+    Accepted(State),
+    /// The orchestration rules refused the state; the run is unchanged.
+    Rejected {
+        /// The run's current state.
+        current: State,
+        /// Why the proposal was refused.
+        reason: String,
+    },
+}
+
+/// Weft's orchestration rules for a flow run's proposed state, as
+/// [`Store::set_flow_run_state_checked`] applies them: Prefect's core rule
+/// (a terminal run does not move again, see
+/// [`weft_core::state::check_transition`]), and a run moves to PENDING only
+/// from a state that is not already PENDING or RUNNING, so two workers
+/// cannot both start one run. `force` skips both.
+pub fn check_flow_run_transition(
+    from: StateType,
+    to: StateType,
+    force: bool,
+) -> Result<(), String> {
+    weft_core::state::check_transition(Some(from), to, force).map_err(|e| e.to_string())?;
+    if !force && to == StateType::Pending && matches!(from, StateType::Pending | StateType::Running)
+    {
+        return Err(format!(
+            "run is already {from} and cannot move to {to} unless forced"
+        ));
+    }
+    Ok(())
+}
 
 /// A flow: a named entry point, recorded (upserted by name) the first time
 /// one of its runs is created.
@@ -74,4 +116,170 @@ pub trait Store: RunRecorder {
 
     /// Deletes a cache entry; whether it existed.
     async fn delete_cache(&self, key: &str) -> Result<bool, StoreError>;
+
+    // ------------------------------------------------------------ flows
+
+    /// The flow named `name`, created when absent; whether it was created.
+    async fn upsert_flow(&self, name: &str) -> Result<(Flow, bool), StoreError>;
+
+    /// The flow with this id.
+    async fn read_flow(&self, id: Uuid) -> Result<Option<Flow>, StoreError>;
+
+    /// The flow named `name`.
+    async fn read_flow_by_name(&self, name: &str) -> Result<Option<Flow>, StoreError>;
+
+    // -------------------------------------------------------- flow runs
+
+    /// Deletes a flow run with its states, task runs (and theirs) and logs;
+    /// whether it existed. Returns once committed.
+    async fn delete_flow_run(&self, id: Uuid) -> Result<bool, StoreError>;
+
+    /// Proposes `state` for a flow run: reads its current state, applies
+    /// [`check_flow_run_transition`] and records the state when accepted,
+    /// all in one transaction, so two concurrent proposals cannot both move
+    /// a run out of the same state. Returns once committed; an unknown run
+    /// is [`StoreError::NotFound`].
+    async fn set_flow_run_state_checked(
+        &self,
+        id: Uuid,
+        state: &State,
+        force: bool,
+    ) -> Result<Transition, StoreError>;
+
+    // ------------------------------------------------------ deployments
+
+    /// Creates a deployment, or (as Prefect does) updates the one with the
+    /// same flow and name, keeping its id and creation time. Returns what
+    /// is stored.
+    async fn create_deployment(&self, deployment: &Deployment) -> Result<Deployment, StoreError>;
+
+    /// The deployment with this id.
+    async fn read_deployment(&self, id: Uuid) -> Result<Option<Deployment>, StoreError>;
+
+    /// The deployment of `flow_name` named `name`.
+    async fn read_deployment_by_name(
+        &self,
+        flow_name: &str,
+        name: &str,
+    ) -> Result<Option<Deployment>, StoreError>;
+
+    /// Replaces the deployment with `deployment.id` (its `updated` time
+    /// becomes now); whether it existed. Another deployment of the same
+    /// flow and name is [`StoreError::Conflict`].
+    async fn update_deployment(&self, deployment: &Deployment) -> Result<bool, StoreError>;
+
+    /// Deletes a deployment; whether it existed.
+    async fn delete_deployment(&self, id: Uuid) -> Result<bool, StoreError>;
+
+    /// Deployments matching `filter`, by name (then flow name).
+    async fn list_deployments(
+        &self,
+        filter: &DeploymentFilter,
+    ) -> Result<Vec<Deployment>, StoreError>;
+
+    // ------------------------------------------------------- work pools
+
+    /// Creates a work pool; a pool of the same name is [`StoreError::Conflict`].
+    async fn create_work_pool(&self, pool: &WorkPool) -> Result<WorkPool, StoreError>;
+
+    /// The work pool named `name`.
+    async fn read_work_pool(&self, name: &str) -> Result<Option<WorkPool>, StoreError>;
+
+    /// Replaces the pool named `pool.name` (its `updated` time becomes
+    /// now; id and creation time are kept); whether it existed.
+    async fn update_work_pool(&self, pool: &WorkPool) -> Result<bool, StoreError>;
+
+    /// Deletes a work pool; whether it existed.
+    async fn delete_work_pool(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Work pools matching `filter`, by name.
+    async fn list_work_pools(&self, filter: &WorkPoolFilter) -> Result<Vec<WorkPool>, StoreError>;
+
+    // -------------------------------------------------------- variables
+
+    /// Creates a variable; a variable of the same name is [`StoreError::Conflict`].
+    async fn create_variable(&self, variable: &Variable) -> Result<Variable, StoreError>;
+
+    /// The variable named `name`.
+    async fn read_variable_by_name(&self, name: &str) -> Result<Option<Variable>, StoreError>;
+
+    /// The variable with this id.
+    async fn read_variable(&self, id: Uuid) -> Result<Option<Variable>, StoreError>;
+
+    /// Replaces the variable with `variable.id` (name, value, tags; its
+    /// `updated` time becomes now); whether it existed.
+    async fn update_variable(&self, variable: &Variable) -> Result<bool, StoreError>;
+
+    /// Deletes the variable named `name`; whether it existed.
+    async fn delete_variable_by_name(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Variables matching `filter`, by name.
+    async fn list_variables(&self, filter: &VariableFilter) -> Result<Vec<Variable>, StoreError>;
+
+    // ------------------------------------------------------- components
+
+    /// Stores a component's bytes and metadata, content-addressed: the
+    /// digest must be the SHA-256 of `bytes` and the size their length
+    /// ([`StoreError::Invalid`] otherwise). Whether it was newly stored
+    /// (storing the same digest again changes nothing).
+    async fn put_component(
+        &self,
+        record: &ComponentRecord,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError>;
+
+    /// A stored component's metadata.
+    async fn read_component(&self, digest: &str) -> Result<Option<ComponentRecord>, StoreError>;
+
+    /// A stored component's bytes.
+    async fn read_component_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Every stored component's metadata, newest first.
+    async fn list_components(&self) -> Result<Vec<ComponentRecord>, StoreError>;
+
+    // ------------------------------------------- scheduling and claiming
+
+    /// Runs of `pool` in a SCHEDULED-type state that are due at `before`
+    /// (their state's scheduled time, else their expected start time, else
+    /// their creation time), oldest first; none when the pool is paused.
+    /// Read only (Prefect's `get_scheduled_flow_runs`).
+    async fn scheduled_flow_runs(
+        &self,
+        pool: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FlowRun>, StoreError>;
+
+    /// Atomically claims up to `limit` of the runs [`Store::scheduled_flow_runs`]
+    /// would return: moves each to `Pending` (appended to its history),
+    /// records `worker` as its claimer with a heartbeat of now, and returns
+    /// them, oldest first. Two concurrent claimers never get the same run.
+    async fn claim_flow_runs(
+        &self,
+        pool: &str,
+        worker: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FlowRun>, StoreError>;
+
+    /// Refreshes the heartbeat of the runs among `ids` that `worker` claimed.
+    async fn heartbeat_flow_runs(&self, worker: &str, ids: &[Uuid]) -> Result<(), StoreError>;
+
+    /// Hands a run `worker` claimed back to its pool, when it has not
+    /// ended: a new `Scheduled` state due now, no claimer. Whether it did.
+    async fn release_flow_run(&self, id: Uuid, worker: &str) -> Result<bool, StoreError>;
+
+    /// Claimed runs that have not ended and whose last heartbeat is older
+    /// than `heartbeat_older_than` (their worker is presumed lost).
+    async fn lost_flow_runs(
+        &self,
+        heartbeat_older_than: DateTime<Utc>,
+    ) -> Result<Vec<FlowRun>, StoreError>;
+}
+
+/// `Store` is used as `Arc<dyn Store>`: this fails to compile if it stops
+/// being object-safe.
+#[allow(dead_code)]
+fn assert_object_safe(store: std::sync::Arc<dyn Store>) -> std::sync::Arc<dyn RunRecorder> {
+    store
 }

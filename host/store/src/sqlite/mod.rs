@@ -14,18 +14,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
-use weft_core::{CacheEntry, FlowRun, LogEntry, State, TaskRun};
+use weft_core::{
+    CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, State, TaskRun, Variable, WorkPool,
+};
 
-use self::writer::{Op, WriterHandle};
+use self::writer::{Op, Out, WriterHandle};
 use crate::query::Reader;
 use crate::reads;
-use crate::rows::{CacheInsert, FlowRunInsert, LogInsert, StateUpdate, TaskRunInsert};
+use crate::rows::{
+    CacheInsert, DeploymentRow, FlowRunInsert, LogInsert, StateUpdate, TaskRunInsert, VariableRow,
+    WorkPoolRow,
+};
 use crate::{
-    Flow, FlowRunFilter, LogFilter, RecordError, RunRecorder, SecretKey, Store, StoreError,
-    TaskRunFilter,
+    DeploymentFilter, Flow, FlowRunFilter, LogFilter, RecordError, RunRecorder, SecretKey, Store,
+    StoreError, TaskRunFilter, Transition, VariableFilter, WorkPoolFilter,
 };
 
 /// The migrations of the SQLite schema.
@@ -255,7 +261,7 @@ impl Store for SqliteStore {
         let op = Op::SetSecret {
             name: name.to_string(),
             sealed,
-            now: chrono::Utc::now(),
+            now: Utc::now(),
         };
         self.inner.writer.call(op).await.map(|_| ())
     }
@@ -268,7 +274,7 @@ impl Store for SqliteStore {
         Ok(self
             .inner
             .writer
-            .call(Op::DeleteSecret(name.to_string()))
+            .call_n(Op::DeleteSecret(name.to_string()))
             .await?
             > 0)
     }
@@ -281,8 +287,310 @@ impl Store for SqliteStore {
         Ok(self
             .inner
             .writer
-            .call(Op::DeleteCache(key.to_string()))
+            .call_n(Op::DeleteCache(key.to_string()))
             .await?
             > 0)
+    }
+
+    async fn upsert_flow(&self, name: &str) -> Result<(Flow, bool), StoreError> {
+        crate::common::flow_name_ok(name)?;
+        let op = Op::InsertFlow {
+            id: Uuid::now_v7().hyphenated().to_string(),
+            name: name.to_string(),
+            created: Utc::now(),
+        };
+        let created = self.inner.writer.call_n(op).await? > 0;
+        let flow = self
+            .read_flow_by_name(name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("flow {name:?}")))?;
+        Ok((flow, created))
+    }
+
+    async fn read_flow(&self, id: Uuid) -> Result<Option<Flow>, StoreError> {
+        reads::flow_by(self.reads(), "id", reads::id(id)).await
+    }
+
+    async fn read_flow_by_name(&self, name: &str) -> Result<Option<Flow>, StoreError> {
+        reads::flow_by(self.reads(), "name", name.to_string()).await
+    }
+
+    async fn delete_flow_run(&self, id: Uuid) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .writer
+            .call_n(Op::DeleteFlowRun(reads::id(id)))
+            .await?
+            > 0)
+    }
+
+    async fn set_flow_run_state_checked(
+        &self,
+        id: Uuid,
+        state: &State,
+        force: bool,
+    ) -> Result<Transition, StoreError> {
+        let update = Box::new(StateUpdate::new(id, state)?);
+        match self
+            .inner
+            .writer
+            .call(Op::SetFlowRunStateChecked { update, force })
+            .await?
+        {
+            Out::Rejected {
+                current_state_id,
+                reason,
+            } => {
+                let current = reads::flow_run_state(self.reads(), &current_state_id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("state {current_state_id}")))?;
+                Ok(Transition::Rejected { current, reason })
+            }
+            _ => Ok(Transition::Accepted(state.clone())),
+        }
+    }
+
+    async fn create_deployment(&self, deployment: &Deployment) -> Result<Deployment, StoreError> {
+        let row = DeploymentRow::from_model(deployment)?;
+        self.inner
+            .writer
+            .call(Op::UpsertDeployment(Box::new(row)))
+            .await?;
+        self.read_deployment_by_name(&deployment.flow_name, &deployment.name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("deployment {}", deployment.name)))
+    }
+
+    async fn read_deployment(&self, id: Uuid) -> Result<Option<Deployment>, StoreError> {
+        reads::deployment(self.reads(), Some(id), None).await
+    }
+
+    async fn read_deployment_by_name(
+        &self,
+        flow_name: &str,
+        name: &str,
+    ) -> Result<Option<Deployment>, StoreError> {
+        reads::deployment(self.reads(), None, Some((flow_name, name))).await
+    }
+
+    async fn update_deployment(&self, deployment: &Deployment) -> Result<bool, StoreError> {
+        let mut row = DeploymentRow::from_model(deployment)?;
+        row.updated = Utc::now();
+        let n = self
+            .inner
+            .writer
+            .call_n(Op::UpdateDeployment(Box::new(row)))
+            .await
+            .map_err(|e| {
+                crate::common::conflict(e, || {
+                    format!(
+                        "a deployment {:?} of flow {:?} already exists",
+                        deployment.name, deployment.flow_name
+                    )
+                })
+            })?;
+        Ok(n > 0)
+    }
+
+    async fn delete_deployment(&self, id: Uuid) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .writer
+            .call_n(Op::DeleteDeployment(reads::id(id)))
+            .await?
+            > 0)
+    }
+
+    async fn list_deployments(
+        &self,
+        filter: &DeploymentFilter,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        reads::deployments(self.reads(), filter).await
+    }
+
+    async fn create_work_pool(&self, pool: &WorkPool) -> Result<WorkPool, StoreError> {
+        let row = WorkPoolRow::from_model(pool)?;
+        self.inner
+            .writer
+            .call(Op::InsertWorkPool(Box::new(row)))
+            .await
+            .map_err(|e| {
+                crate::common::conflict(e, || {
+                    format!("a work pool named {:?} already exists", pool.name)
+                })
+            })?;
+        self.read_work_pool(&pool.name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("work pool {:?}", pool.name)))
+    }
+
+    async fn read_work_pool(&self, name: &str) -> Result<Option<WorkPool>, StoreError> {
+        reads::work_pool(self.reads(), name).await
+    }
+
+    async fn update_work_pool(&self, pool: &WorkPool) -> Result<bool, StoreError> {
+        let mut row = WorkPoolRow::from_model(pool)?;
+        row.updated = Utc::now();
+        Ok(self
+            .inner
+            .writer
+            .call_n(Op::UpdateWorkPool(Box::new(row)))
+            .await?
+            > 0)
+    }
+
+    async fn delete_work_pool(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .writer
+            .call_n(Op::DeleteWorkPool(name.to_string()))
+            .await?
+            > 0)
+    }
+
+    async fn list_work_pools(&self, filter: &WorkPoolFilter) -> Result<Vec<WorkPool>, StoreError> {
+        reads::work_pools(self.reads(), filter).await
+    }
+
+    async fn create_variable(&self, variable: &Variable) -> Result<Variable, StoreError> {
+        let row = VariableRow::from_model(variable)?;
+        self.inner
+            .writer
+            .call(Op::InsertVariable(Box::new(row)))
+            .await
+            .map_err(|e| {
+                crate::common::conflict(e, || {
+                    format!("a variable named {:?} already exists", variable.name)
+                })
+            })?;
+        self.read_variable_by_name(&variable.name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("variable {:?}", variable.name)))
+    }
+
+    async fn read_variable_by_name(&self, name: &str) -> Result<Option<Variable>, StoreError> {
+        reads::variable_by(self.reads(), "name", name.to_string()).await
+    }
+
+    async fn read_variable(&self, id: Uuid) -> Result<Option<Variable>, StoreError> {
+        reads::variable_by(self.reads(), "id", reads::id(id)).await
+    }
+
+    async fn update_variable(&self, variable: &Variable) -> Result<bool, StoreError> {
+        let mut row = VariableRow::from_model(variable)?;
+        row.updated = Utc::now();
+        let n = self
+            .inner
+            .writer
+            .call_n(Op::UpdateVariable(Box::new(row)))
+            .await
+            .map_err(|e| {
+                crate::common::conflict(e, || {
+                    format!("a variable named {:?} already exists", variable.name)
+                })
+            })?;
+        Ok(n > 0)
+    }
+
+    async fn delete_variable_by_name(&self, name: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .writer
+            .call_n(Op::DeleteVariable(name.to_string()))
+            .await?
+            > 0)
+    }
+
+    async fn list_variables(&self, filter: &VariableFilter) -> Result<Vec<Variable>, StoreError> {
+        reads::variables(self.reads(), filter).await
+    }
+
+    async fn put_component(
+        &self,
+        record: &ComponentRecord,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError> {
+        let (row, bytes) = crate::common::component_row(record, bytes).await?;
+        Ok(self
+            .inner
+            .writer
+            .call_n(Op::PutComponent {
+                row: Box::new(row),
+                bytes,
+            })
+            .await?
+            > 0)
+    }
+
+    async fn read_component(&self, digest: &str) -> Result<Option<ComponentRecord>, StoreError> {
+        reads::component(self.reads(), digest).await
+    }
+
+    async fn read_component_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        reads::component_bytes(self.reads(), digest).await
+    }
+
+    async fn list_components(&self) -> Result<Vec<ComponentRecord>, StoreError> {
+        reads::components(self.reads()).await
+    }
+
+    async fn scheduled_flow_runs(
+        &self,
+        pool: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FlowRun>, StoreError> {
+        reads::scheduled_flow_runs(self.reads(), pool, before, limit).await
+    }
+
+    async fn claim_flow_runs(
+        &self,
+        pool: &str,
+        worker: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FlowRun>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let op = Op::ClaimFlowRuns {
+            pool: pool.to_string(),
+            worker: worker.to_string(),
+            before,
+            limit,
+            now: Utc::now(),
+        };
+        match self.inner.writer.call(op).await? {
+            Out::Ids(ids) => reads::flow_runs_in_order(self.reads(), &ids).await,
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    async fn heartbeat_flow_runs(&self, worker: &str, ids: &[Uuid]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let op = Op::Heartbeat {
+            worker: worker.to_string(),
+            ids: ids.iter().copied().map(reads::id).collect(),
+            now: Utc::now(),
+        };
+        self.inner.writer.call(op).await.map(|_| ())
+    }
+
+    async fn release_flow_run(&self, id: Uuid, worker: &str) -> Result<bool, StoreError> {
+        let op = Op::ReleaseFlowRun {
+            id: reads::id(id),
+            worker: worker.to_string(),
+            now: Utc::now(),
+        };
+        Ok(self.inner.writer.call_n(op).await? > 0)
+    }
+
+    async fn lost_flow_runs(
+        &self,
+        heartbeat_older_than: DateTime<Utc>,
+    ) -> Result<Vec<FlowRun>, StoreError> {
+        reads::lost_flow_runs(self.reads(), heartbeat_older_than).await
     }
 }

@@ -23,12 +23,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, params};
 use tokio::sync::oneshot;
 
 use super::sql;
 use crate::StoreError;
-use crate::rows::{CacheInsert, FlowRunInsert, LogInsert, StateUpdate, TaskRunInsert};
+use crate::rows::{
+    CacheInsert, ComponentRow, DeploymentRow, FlowRunInsert, LogInsert, StateInsert, StateUpdate,
+    TaskRunInsert, VariableRow, WorkPoolRow,
+};
 
 /// The most commands committed in one transaction.
 pub(crate) const MAX_BATCH: usize = 512;
@@ -56,14 +60,90 @@ pub(crate) enum Op {
     },
     DeleteSecret(String),
     DeleteCache(String),
+    /// Inserts a flow unless its name exists (1 when inserted).
+    InsertFlow {
+        id: String,
+        name: String,
+        created: DateTime<Utc>,
+    },
+    DeleteFlowRun(String),
+    /// Reads the run's current state, checks the rules, writes when accepted.
+    SetFlowRunStateChecked {
+        update: Box<StateUpdate>,
+        force: bool,
+    },
+    UpsertDeployment(Box<DeploymentRow>),
+    UpdateDeployment(Box<DeploymentRow>),
+    DeleteDeployment(String),
+    InsertWorkPool(Box<WorkPoolRow>),
+    UpdateWorkPool(Box<WorkPoolRow>),
+    DeleteWorkPool(String),
+    InsertVariable(Box<VariableRow>),
+    UpdateVariable(Box<VariableRow>),
+    DeleteVariable(String),
+    /// Committed in a transaction of its own (the bytes may be large).
+    PutComponent {
+        row: Box<ComponentRow>,
+        bytes: Vec<u8>,
+    },
+    /// Moves due runs of a pool to Pending for a worker (their ids).
+    ClaimFlowRuns {
+        pool: String,
+        worker: String,
+        before: DateTime<Utc>,
+        limit: u32,
+        now: DateTime<Utc>,
+    },
+    Heartbeat {
+        worker: String,
+        ids: Vec<String>,
+        now: DateTime<Utc>,
+    },
+    /// Hands a claimed, unfinished run back: Scheduled due now, no claimer.
+    ReleaseFlowRun {
+        id: String,
+        worker: String,
+        now: DateTime<Utc>,
+    },
     /// Nothing to write: answered once everything before it is committed.
     Flush,
     /// Commit what came before, close the connection, stop.
     Close,
 }
 
-/// The answer to a command: rows affected, or why it failed.
-type Answer = Result<u64, StoreError>;
+impl Op {
+    /// Whether the op is committed in a transaction of its own.
+    fn solo(&self) -> bool {
+        matches!(self, Op::PutComponent { .. })
+    }
+}
+
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Out {
+    /// Rows affected.
+    N(u64),
+    /// Ids of the runs a claim moved, in order.
+    Ids(Vec<String>),
+    /// A checked state change refused: the current state's id and why.
+    Rejected {
+        current_state_id: String,
+        reason: String,
+    },
+}
+
+impl Out {
+    /// Rows affected (0 for other answers).
+    pub fn count(&self) -> u64 {
+        match self {
+            Out::N(n) => *n,
+            _ => 0,
+        }
+    }
+}
+
+/// The answer to a command: what it produced, or why it failed.
+pub(crate) type Answer = Result<Out, StoreError>;
 
 /// A write and, when the caller waits, where to send its answer.
 #[derive(Debug)]
@@ -98,6 +178,11 @@ impl WriterHandle {
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`WriterHandle::call`], for the rows affected.
+    pub async fn call_n(&self, op: Op) -> Result<u64, StoreError> {
+        Ok(self.call(op).await?.count())
     }
 
     /// Queues `op`, waiting for its commit only when `wait` is set.
@@ -135,7 +220,8 @@ pub(crate) fn spawn(conn: Connection) -> Result<WriterHandle, StoreError> {
 
 fn run(conn: Connection, rx: flume::Receiver<Command>) {
     let mut closing = None;
-    while let Ok(first) = rx.recv() {
+    let mut carried: Option<Command> = None;
+    while let Some(first) = carried.take().or_else(|| rx.recv().ok()) {
         let mut batch = Batch::new(&conn);
         let opened = Instant::now();
         let mut next = Some(first);
@@ -144,8 +230,14 @@ fn run(conn: Connection, rx: flume::Receiver<Command>) {
                 closing = Some(cmd);
                 break;
             }
+            // A solo op ends the batch before it and is committed alone.
+            if cmd.op.solo() && !batch.cmds.is_empty() {
+                carried = Some(cmd);
+                break;
+            }
+            let solo = cmd.op.solo();
             batch.push(cmd);
-            if batch.cmds.len() >= MAX_BATCH {
+            if solo || batch.cmds.len() >= MAX_BATCH {
                 break;
             }
             next = match rx.try_recv() {
@@ -168,7 +260,7 @@ fn run(conn: Connection, rx: flume::Receiver<Command>) {
     for cmd in queued {
         answer(cmd.reply, Err(StoreError::Closed));
     }
-    let closed = conn.close().map(|_| 0).map_err(|(_, e)| sqlite(e));
+    let closed = conn.close().map(|_| Out::N(0)).map_err(|(_, e)| sqlite(e));
     match closing {
         Some(cmd) => answer(cmd.reply, closed),
         None => {
@@ -183,7 +275,7 @@ fn run(conn: Connection, rx: flume::Receiver<Command>) {
 struct Batch<'c> {
     conn: &'c Connection,
     cmds: Vec<Command>,
-    answers: Vec<u64>,
+    answers: Vec<Out>,
     state: BatchState,
     /// Whether a command waits for the commit.
     waited: bool,
@@ -234,7 +326,7 @@ impl<'c> Batch<'c> {
                 }
             }
         } else if !matches!(self.state, BatchState::Failed) {
-            self.answers.push(0);
+            self.answers.push(Out::N(0));
         }
         self.cmds.push(cmd);
     }
@@ -358,7 +450,12 @@ fn run_sql(
 
 /// Applies one command (inside the caller's transaction).
 fn apply(conn: &Connection, op: &Op) -> Answer {
-    match op {
+    apply_n(conn, op)
+}
+
+/// Applies one command that answers with a row count.
+fn apply_n(conn: &Connection, op: &Op) -> Answer {
+    let n = match op {
         Op::CreateFlowRun(r) => {
             create_flow_run(conn, r).map_err(|e| classify(e, || format!("flow run {}", r.id)))
         }
@@ -414,8 +511,226 @@ fn apply(conn: &Connection, op: &Op) -> Answer {
         }
         Op::DeleteSecret(name) => run_sql(conn, sql::DELETE_SECRET, params![name]).map_err(sqlite),
         Op::DeleteCache(key) => run_sql(conn, sql::DELETE_CACHE, params![key]).map_err(sqlite),
+        Op::InsertFlow { id, name, created } => {
+            run_sql(conn, sql::INSERT_FLOW, params![id, name, ts(created)]).map_err(sqlite)
+        }
+        Op::DeleteFlowRun(id) => run_sql(conn, sql::DELETE_FLOW_RUN, params![id]).map_err(sqlite),
+        Op::SetFlowRunStateChecked { update, force } => {
+            return set_state_checked(conn, update, *force);
+        }
+        Op::UpsertDeployment(d) => run_sql(conn, sql::UPSERT_DEPLOYMENT, deployment_params(d))
+            .map_err(|e| classify(e, || format!("deployment {}", d.id))),
+        Op::UpdateDeployment(d) => run_sql(conn, sql::UPDATE_DEPLOYMENT, deployment_params(d))
+            .map_err(|e| classify(e, || format!("deployment {}", d.id))),
+        Op::DeleteDeployment(id) => {
+            run_sql(conn, sql::DELETE_DEPLOYMENT, params![id]).map_err(sqlite)
+        }
+        Op::InsertWorkPool(p) => run_sql(conn, sql::INSERT_WORK_POOL, work_pool_params(p))
+            .map_err(|e| classify(e, || format!("work pool {}", p.name))),
+        Op::UpdateWorkPool(p) => run_sql(conn, sql::UPDATE_WORK_POOL, work_pool_params(p))
+            .map_err(|e| classify(e, || format!("work pool {}", p.name))),
+        Op::DeleteWorkPool(name) => {
+            run_sql(conn, sql::DELETE_WORK_POOL, params![name]).map_err(sqlite)
+        }
+        Op::InsertVariable(v) => run_sql(conn, sql::INSERT_VARIABLE, variable_params(v))
+            .map_err(|e| classify(e, || format!("variable {}", v.name))),
+        Op::UpdateVariable(v) => run_sql(conn, sql::UPDATE_VARIABLE, variable_params(v))
+            .map_err(|e| classify(e, || format!("variable {}", v.name))),
+        Op::DeleteVariable(name) => {
+            run_sql(conn, sql::DELETE_VARIABLE, params![name]).map_err(sqlite)
+        }
+        Op::PutComponent { row, bytes } => run_sql(
+            conn,
+            sql::INSERT_COMPONENT,
+            params![
+                row.digest,
+                row.size,
+                row.world,
+                row.info,
+                ts(&row.created),
+                bytes
+            ],
+        )
+        .map_err(sqlite),
+        Op::ClaimFlowRuns {
+            pool,
+            worker,
+            before,
+            limit,
+            now,
+        } => {
+            return claim(conn, pool, worker, before, *limit, now)
+                .map(Out::Ids)
+                .map_err(sqlite);
+        }
+        Op::Heartbeat { worker, ids, now } => {
+            let mut n = 0;
+            for id in ids {
+                n += run_sql(conn, sql::HEARTBEAT, params![id, worker, ts(now)]).map_err(sqlite)?;
+            }
+            Ok(n)
+        }
+        Op::ReleaseFlowRun { id, worker, now } => release(conn, id, worker, now).map_err(sqlite),
         Op::Flush | Op::Close => Ok(0),
+    };
+    n.map(Out::N)
+}
+
+fn deployment_params(d: &DeploymentRow) -> rusqlite::ParamsFromIter<Vec<Value>> {
+    rusqlite::params_from_iter(vec![
+        Value::from(d.id.clone()),
+        Value::from(d.name.clone()),
+        Value::from(d.flow_name.clone()),
+        Value::from(d.component_digest.clone()),
+        Value::from(d.description.clone()),
+        Value::from(d.parameters.clone()),
+        Value::from(d.tags.clone()),
+        Value::from(d.work_pool_name.clone()),
+        Value::from(d.schedules.clone()),
+        Value::from(d.limits.clone()),
+        Value::from(d.allowed_secrets.clone()),
+        Value::from(d.paused),
+        Value::from(d.concurrency_limit),
+        Value::from(ts(&d.created)),
+        Value::from(ts(&d.updated)),
+    ])
+}
+
+fn work_pool_params(p: &WorkPoolRow) -> rusqlite::ParamsFromIter<Vec<Value>> {
+    rusqlite::params_from_iter(vec![
+        Value::from(p.id.clone()),
+        Value::from(p.name.clone()),
+        Value::from(p.pool_type.clone()),
+        Value::from(p.description.clone()),
+        Value::from(p.is_paused),
+        Value::from(p.concurrency_limit),
+        Value::from(ts(&p.created)),
+        Value::from(ts(&p.updated)),
+    ])
+}
+
+fn variable_params(v: &VariableRow) -> rusqlite::ParamsFromIter<Vec<Value>> {
+    rusqlite::params_from_iter(vec![
+        Value::from(v.id.clone()),
+        Value::from(v.name.clone()),
+        Value::from(v.value.clone()),
+        Value::from(v.tags.clone()),
+        Value::from(ts(&v.created)),
+        Value::from(ts(&v.updated)),
+    ])
+}
+
+/// Reads the run's current state type, applies the rules, writes the
+/// state when accepted (all inside the writer's transaction).
+fn set_state_checked(conn: &Connection, u: &StateUpdate, force: bool) -> Answer {
+    let current: Option<(String, String)> = conn
+        .prepare_cached(sql::FLOW_RUN_CURRENT_STATE)
+        .and_then(|mut st| {
+            let mut rows = st.query(params![u.run_id])?;
+            match rows.next()? {
+                Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),
+                None => Ok(None),
+            }
+        })
+        .map_err(sqlite)?;
+    let Some((current_state_id, current_type)) = current else {
+        return Err(StoreError::NotFound(format!("flow run {}", u.run_id)));
+    };
+    let from = weft_core::StateType::parse(&current_type)
+        .ok_or_else(|| StoreError::Decode(format!("unknown state type {current_type:?}")))?;
+    let to = weft_core::StateType::parse(u.state.state_type).ok_or_else(|| {
+        StoreError::Invalid(format!("unknown state type {:?}", u.state.state_type))
+    })?;
+    if let Err(reason) = crate::check_flow_run_transition(from, to, force) {
+        return Ok(Out::Rejected {
+            current_state_id,
+            reason,
+        });
     }
+    set_state(
+        conn,
+        sql::INSERT_FLOW_RUN_STATE,
+        sql::UPDATE_FLOW_RUN_STATE,
+        u,
+    )
+    .map(Out::N)
+    .map_err(|e| classify(e, || format!("flow run {}", u.run_id)))
+}
+
+/// Moves up to `limit` due runs of `pool` to Pending for `worker`.
+fn claim(
+    conn: &Connection,
+    pool: &str,
+    worker: &str,
+    before: &DateTime<Utc>,
+    limit: u32,
+    now: &DateTime<Utc>,
+) -> rusqlite::Result<Vec<String>> {
+    let ids: Vec<String> = {
+        let mut st = conn.prepare_cached(sql::DUE_FLOW_RUNS)?;
+        let rows = st.query_map(params![pool, ts(before), i64::from(limit)], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for id in &ids {
+        let mut pending = weft_core::State::pending();
+        pending.timestamp = *now;
+        let update = StateUpdate {
+            run_id: id.clone(),
+            state: state_insert(&pending),
+        };
+        set_state(
+            conn,
+            sql::INSERT_FLOW_RUN_STATE,
+            sql::UPDATE_FLOW_RUN_STATE,
+            &update,
+        )?;
+        run_sql(conn, sql::SET_CLAIM, params![id, worker, ts(now)])?;
+    }
+    Ok(ids)
+}
+
+/// A state made by the writer itself (it has no data to encode).
+fn state_insert(state: &weft_core::State) -> StateInsert {
+    StateInsert {
+        id: state.id.hyphenated().to_string(),
+        state_type: state.state_type.as_str(),
+        name: state.name.clone(),
+        timestamp: state.timestamp,
+        message: state.message.clone(),
+        data: None,
+        scheduled_time: state.scheduled_time,
+        running: 0,
+        terminal: 0,
+    }
+}
+
+/// Hands a claimed run back to its pool.
+fn release(
+    conn: &Connection,
+    id: &str,
+    worker: &str,
+    now: &DateTime<Utc>,
+) -> rusqlite::Result<u64> {
+    let claimed: i64 = conn
+        .prepare_cached(sql::CLAIMED_UNFINISHED)?
+        .query_row(params![id, worker], |r| r.get(0))?;
+    if claimed == 0 {
+        return Ok(0);
+    }
+    let mut scheduled =
+        weft_core::State::scheduled(*now).with_message(format!("handed back by worker {worker}"));
+    scheduled.timestamp = *now;
+    let update = StateUpdate {
+        run_id: id.to_string(),
+        state: state_insert(&scheduled),
+    };
+    set_state(
+        conn,
+        sql::INSERT_FLOW_RUN_STATE,
+        sql::UPDATE_FLOW_RUN_STATE,
+        &update,
+    )?;
+    run_sql(conn, sql::CLEAR_CLAIM, params![id])
 }
 
 fn create_flow_run(conn: &Connection, r: &FlowRunInsert) -> rusqlite::Result<u64> {
@@ -449,6 +764,7 @@ fn create_flow_run(conn: &Connection, r: &FlowRunInsert) -> rusqlite::Result<u64
             r.deployment_id,
             r.work_pool_name,
             ts_opt(&r.expected_start_time),
+            ts_opt(&s.scheduled_time),
         ],
     )?;
     let inserted = run_sql(
@@ -552,19 +868,36 @@ fn set_state(
     if inserted == 0 {
         return Ok(0);
     }
-    run_sql(
-        conn,
-        update,
-        params![
-            u.run_id,
-            s.id,
-            s.state_type,
-            s.name,
-            state_ts,
-            s.running,
-            s.terminal
-        ],
-    )
+    if update == sql::UPDATE_FLOW_RUN_STATE {
+        run_sql(
+            conn,
+            update,
+            params![
+                u.run_id,
+                s.id,
+                s.state_type,
+                s.name,
+                state_ts,
+                s.running,
+                s.terminal,
+                ts_opt(&s.scheduled_time)
+            ],
+        )
+    } else {
+        run_sql(
+            conn,
+            update,
+            params![
+                u.run_id,
+                s.id,
+                s.state_type,
+                s.name,
+                state_ts,
+                s.running,
+                s.terminal
+            ],
+        )
+    }
 }
 
 #[cfg(test)]
@@ -660,8 +993,8 @@ mod tests {
             "{:?}",
             answers[1]
         );
-        assert!(matches!(answers[2], Ok(1)), "{:?}", answers[2]);
-        assert!(matches!(answers[3], Ok(0)), "{:?}", answers[3]);
+        assert!(matches!(answers[2], Ok(Out::N(1))), "{:?}", answers[2]);
+        assert!(matches!(answers[3], Ok(Out::N(0))), "{:?}", answers[3]);
         assert_eq!(count(&conn, "SELECT count(*) FROM flow_runs"), 1);
         assert_eq!(count(&conn, "SELECT count(*) FROM task_runs"), 1);
         assert_eq!(count(&conn, "SELECT count(*) FROM task_run_states"), 2);
