@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
@@ -54,7 +54,7 @@ impl Harness {
         Harness { store, dir }
     }
 
-    pub async fn load(&self, path: &PathBuf) -> Arc<FlowComponent> {
+    pub async fn load(&self, path: &Path) -> Arc<FlowComponent> {
         runtime().load_file(path).await.expect("component loads")
     }
 
@@ -86,7 +86,7 @@ impl Harness {
         (state, recorded)
     }
 
-    pub async fn run(&self, path: &PathBuf, flow: &str, params: Value) -> (State, FlowRun) {
+    pub async fn run(&self, path: &Path, flow: &str, params: Value) -> (State, FlowRun) {
         self.run_with(path, flow, params, RunOptions::default())
             .await
     }
