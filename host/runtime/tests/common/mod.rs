@@ -62,7 +62,7 @@ impl Harness {
     /// and the recorded run.
     pub async fn run_with(
         &self,
-        path: &PathBuf,
+        path: &Path,
         flow: &str,
         params: Value,
         options: RunOptions,
