@@ -245,6 +245,7 @@ pub async fn run_count_and_times<S: Store>(store: &S) {
     // A task run created in a terminal state (a cache hit) has ended.
     let mut cached = TaskRun::new(run.id, None, "t", 1, json!(null));
     cached.state = State::cached(json!("hit"));
+    cached.state.timestamp = us(cached.state.timestamp);
     store.create_task_run(&cached).await.expect("cached");
     let read = store
         .read_task_run(cached.id)
@@ -979,7 +980,7 @@ pub async fn flows_upserted_by_name<S: Store>(store: &S) {
 
 /// Cache entries upsert by key; expired entries are still returned.
 pub async fn cache_upsert_and_expired<S: Store>(store: &S) {
-    let now = Utc::now();
+    let now = us(Utc::now());
     let first = CacheEntry {
         key: "k".into(),
         value: json!(1),
@@ -1189,12 +1190,13 @@ pub async fn bad_write_fails_alone<S: Store + Clone>(store: &S) {
         good.push(task.id);
         if i == 25 {
             // Queued without waiting: fails in the writer, logged.
-            store
-                .set_flow_run_state(unknown, &State::running())
-                .await
-                .expect("queued");
+            // A backend that queues returns Ok and logs the failure; one
+            // that writes at once says NotFound.
+            let r = store.set_flow_run_state(unknown, &State::running()).await;
+            assert!(matches!(r, Ok(()) | Err(RecordError::NotFound(_))), "{r:?}");
             let orphan = TaskRun::new(unknown, None, "orphan", 0, json!(null));
-            store.create_task_run(&orphan).await.expect("queued");
+            let r = store.create_task_run(&orphan).await;
+            assert!(matches!(r, Ok(()) | Err(RecordError::NotFound(_))), "{r:?}");
             let s = store.clone();
             pending.push(tokio::spawn(async move {
                 s.set_flow_run_state(unknown, &State::failed("x")).await

@@ -1,7 +1,8 @@
 //! Weft's persistence: everything weft records, behind one [`Store`] trait.
 //!
 //! [`SqliteStore`] is the embedded default (a file under [`home::weft_home`]);
-//! a Postgres backend will sit behind the same trait. The pieces a second
+//! [`PgStore`] is the shared one (many servers and workers on one
+//! Postgres). [`open_store`] opens either from a URL. The pieces a second
 //! backend shares live outside [`sqlite`]: the filters ([`filter`]), the
 //! mapping between rows and weft's models (`rows`), secret encryption
 //! ([`crypto`]) and the conformance suite (`conformance`, behind the
@@ -19,6 +20,7 @@ pub mod crypto;
 mod error;
 pub mod filter;
 pub mod home;
+pub mod postgres;
 mod query;
 mod reads;
 mod rows;
@@ -34,6 +36,38 @@ pub use filter::{
     DeploymentFilter, FlowRunFilter, FlowRunSort, LogFilter, TaskRunFilter, TaskRunSort,
     VariableFilter, WorkPoolFilter,
 };
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::{Flow, Store, Transition, check_flow_run_transition};
 pub use weft_core::recorder::{RecordError, RunRecorder};
+
+/// Opens the store at `url`: `sqlite://PATH` (created when absent) or
+/// `postgres://...` / `postgresql://...` (migrated at connect). Secrets are
+/// encrypted with the key of [`SecretKey::load_or_create`] for `home`.
+pub async fn open_store(
+    url: &str,
+    home: &std::path::Path,
+) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let key = SecretKey::load_or_create(home)?;
+        return Ok(std::sync::Arc::new(PgStore::connect(url, key).await?));
+    }
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        if path.is_empty() {
+            return Err(StoreError::Invalid(
+                "a sqlite:// URL needs a file path".into(),
+            ));
+        }
+        let key = SecretKey::load_or_create(home)?;
+        return Ok(std::sync::Arc::new(
+            SqliteStore::open(std::path::Path::new(path), key).await?,
+        ));
+    }
+    Err(StoreError::Invalid(format!(
+        "unsupported database URL {url:?}: expected sqlite://PATH or postgres://..."
+    )))
+}

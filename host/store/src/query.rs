@@ -163,16 +163,16 @@ impl Sql {
 
     /// `column` contains `needle`, ignoring ASCII case (Prefect's `like_`).
     pub fn contains(&mut self, column: &str, needle: &str) {
-        let op = match self.dialect {
-            Dialect::Sqlite => " LIKE ",
-            Dialect::Postgres => " ILIKE ",
+        let (op, end) = match self.dialect {
+            Dialect::Sqlite => (" LIKE ", " || '%'"),
+            Dialect::Postgres => (" ILIKE ", "::text || '%'"),
         };
         self.cond()
             .push(column)
             .push(op)
             .push("'%' || ")
             .bind(needle)
-            .push(" || '%'");
+            .push(end);
     }
 
     /// `LIMIT`/`OFFSET`; no limit when `limit` is `None`.
@@ -236,7 +236,6 @@ impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, 
 #[derive(Debug, Clone)]
 pub(crate) enum Reader {
     Sqlite(SqlitePool),
-    #[allow(dead_code)] // the Postgres backend (a later commit)
     Postgres(PgPool),
 }
 

@@ -1,0 +1,901 @@
+//! The Postgres backend: the store many servers and workers share.
+//!
+//! Reads are the shared queries of `reads` on a connection pool; writes go
+//! straight through the pool (Postgres handles the concurrency), each in
+//! its own transaction. Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED`,
+//! checked state changes `SELECT ... FOR UPDATE`, so concurrent servers
+//! never hand one run to two workers. Timestamps keep microseconds.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+use weft_core::{
+    CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, State, StateType, TaskRun,
+    Variable, WorkPool,
+};
+
+use crate::query::{Dialect, Reader, Sql, pg_args};
+use crate::reads;
+use crate::rows::{
+    CacheInsert, DeploymentRow, FlowRunInsert, LogInsert, StateInsert, StateUpdate, TaskRunInsert,
+    VariableRow, WorkPoolRow,
+};
+use crate::{
+    DeploymentFilter, Flow, FlowRunFilter, LogFilter, RecordError, RunRecorder, SecretKey, Store,
+    StoreError, TaskRunFilter, Transition, VariableFilter, WorkPoolFilter,
+};
+
+/// The migrations of the Postgres schema.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections in the pool.
+pub const MAX_CONNECTIONS: u32 = 16;
+
+/// Weft's store on a Postgres database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    pool: PgPool,
+    reads: Reader,
+    key: SecretKey,
+}
+
+/// A Postgres error as a store error: foreign-key violations are
+/// `NotFound` (named by `what`), unique violations `Conflict`.
+fn classify(e: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        match db.code().as_deref() {
+            Some("23503") => return StoreError::NotFound(what()),
+            Some("23505") => return StoreError::Conflict(db.message().to_string()),
+            _ => {}
+        }
+    }
+    StoreError::Database(e)
+}
+
+async fn exec(conn: &mut PgConnection, q: &Sql) -> Result<u64, sqlx::Error> {
+    let args = pg_args(&q.args).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    Ok(sqlx::query_with(&q.text, args)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+const INSERT_FLOW: &str =
+    "INSERT INTO flows (id, name, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
+
+const INSERT_FLOW_RUN_STATE: &str = "\
+INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data, scheduled_time)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+
+const INSERT_TASK_RUN_STATE: &str = "\
+INSERT INTO task_run_states (id, task_run_id, type, name, timestamp, message, data, scheduled_time)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+
+const UPDATE_FLOW_RUN_STATE: &str = "\
+UPDATE flow_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
+    state_scheduled_time = $8,
+    run_count = run_count + $6,
+    start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
+    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
+WHERE id = $1";
+
+const UPDATE_TASK_RUN_STATE: &str = "\
+UPDATE task_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
+    run_count = run_count + $6,
+    start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
+    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
+WHERE id = $1";
+
+const TERMINAL: &str = "('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')";
+
+/// Appends a state and makes it current (a state id already recorded is
+/// ignored); `flow` picks flow or task runs.
+async fn set_state(
+    conn: &mut PgConnection,
+    u: &StateUpdate,
+    flow: bool,
+) -> Result<u64, StoreError> {
+    let s = &u.state;
+    let what = || format!("{} run {}", if flow { "flow" } else { "task" }, u.run_id);
+    let inserted = sqlx::query(if flow {
+        INSERT_FLOW_RUN_STATE
+    } else {
+        INSERT_TASK_RUN_STATE
+    })
+    .bind(&s.id)
+    .bind(&u.run_id)
+    .bind(s.state_type)
+    .bind(&s.name)
+    .bind(s.timestamp)
+    .bind(&s.message)
+    .bind(&s.data)
+    .bind(s.scheduled_time)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| classify(e, what))?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(0);
+    }
+    let q = sqlx::query(if flow {
+        UPDATE_FLOW_RUN_STATE
+    } else {
+        UPDATE_TASK_RUN_STATE
+    })
+    .bind(&u.run_id)
+    .bind(&s.id)
+    .bind(s.state_type)
+    .bind(&s.name)
+    .bind(s.timestamp)
+    .bind(s.running)
+    .bind(s.terminal);
+    let q = if flow { q.bind(s.scheduled_time) } else { q };
+    Ok(q.execute(&mut *conn)
+        .await
+        .map_err(|e| classify(e, what))?
+        .rows_affected())
+}
+
+/// A state made by the store itself (it has no data).
+fn state_insert(state: &State) -> StateInsert {
+    StateInsert {
+        id: state.id.hyphenated().to_string(),
+        state_type: state.state_type.as_str(),
+        name: state.name.clone(),
+        timestamp: state.timestamp,
+        message: state.message.clone(),
+        data: None,
+        scheduled_time: state.scheduled_time,
+        running: 0,
+        terminal: 0,
+    }
+}
+
+fn deployment_sql(sql: &str, d: &DeploymentRow) -> Sql {
+    let mut q = Sql::new(Dialect::Postgres, sql);
+    q.args = vec![
+        d.id.clone().into(),
+        d.name.clone().into(),
+        d.flow_name.clone().into(),
+        d.component_digest.clone().into(),
+        d.description.clone().into(),
+        d.parameters.clone().into(),
+        d.tags.clone().into(),
+        d.work_pool_name.clone().into(),
+        d.schedules.clone().into(),
+        d.limits.clone().into(),
+        d.allowed_secrets.clone().into(),
+        d.paused.into(),
+        d.concurrency_limit.into(),
+        d.created.into(),
+        d.updated.into(),
+    ];
+    q
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://...`), applies the
+    /// migrations and returns the store; secrets are encrypted with `key`.
+    pub async fn connect(url: &str, key: SecretKey) -> Result<PgStore, StoreError> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Invalid(format!("bad Postgres URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        tracing::debug!("connected to Postgres store");
+        Ok(PgStore {
+            inner: Arc::new(Inner {
+                reads: Reader::Postgres(pool.clone()),
+                pool,
+                key,
+            }),
+        })
+    }
+
+    /// Closes the pool. Later calls fail.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        self.inner.pool.close().await;
+        Ok(())
+    }
+
+    fn reads(&self) -> &Reader {
+        &self.inner.reads
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.inner.pool.begin().await?)
+    }
+
+    async fn run(&self, q: Sql, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
+        let mut conn = self.inner.pool.acquire().await?;
+        exec(&mut conn, &q).await.map_err(|e| classify(e, what))
+    }
+
+    fn sql(&self, text: &str) -> Sql {
+        Sql::new(Dialect::Postgres, text)
+    }
+}
+
+#[async_trait]
+impl RunRecorder for PgStore {
+    async fn create_flow_run(&self, run: &FlowRun) -> Result<(), RecordError> {
+        let r = FlowRunInsert::from_model(run)?;
+        let s = &r.state;
+        let what = || format!("flow run {}", r.id);
+        let mut tx = self.begin().await?;
+        sqlx::query(INSERT_FLOW)
+            .bind(&r.new_flow_id)
+            .bind(&r.flow_name)
+            .bind(r.created)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        sqlx::query(
+            "INSERT INTO flow_runs (id, name, flow_id, flow_name, component_digest, deployment_name,
+                parameters, tags, run_count, created, start_time, end_time, state_id, state_type,
+                state_name, state_timestamp, deployment_id, work_pool_name, expected_start_time,
+                state_scheduled_time)
+             VALUES ($1, $2, (SELECT id FROM flows WHERE name = $3), $3, $4, $5, $6, $7, $8, $9, $10,
+                $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        )
+        .bind(&r.id)
+        .bind(&r.name)
+        .bind(&r.flow_name)
+        .bind(&r.component_digest)
+        .bind(&r.deployment_name)
+        .bind(&r.parameters)
+        .bind(&r.tags)
+        .bind(r.run_count)
+        .bind(r.created)
+        .bind(r.start_time)
+        .bind(r.end_time)
+        .bind(&s.id)
+        .bind(s.state_type)
+        .bind(&s.name)
+        .bind(s.timestamp)
+        .bind(&r.deployment_id)
+        .bind(&r.work_pool_name)
+        .bind(r.expected_start_time)
+        .bind(s.scheduled_time)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, what))?;
+        let inserted = sqlx::query(INSERT_FLOW_RUN_STATE)
+            .bind(&s.id)
+            .bind(&r.id)
+            .bind(s.state_type)
+            .bind(&s.name)
+            .bind(s.timestamp)
+            .bind(&s.message)
+            .bind(&s.data)
+            .bind(s.scheduled_time)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?
+            .rows_affected();
+        if inserted != 1 {
+            return Err(StoreError::Conflict(format!("state {} is already recorded", s.id)).into());
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn set_flow_run_state(
+        &self,
+        flow_run_id: Uuid,
+        state: &State,
+    ) -> Result<(), RecordError> {
+        let u = StateUpdate::new(flow_run_id, state)?;
+        let mut tx = self.begin().await?;
+        set_state(&mut tx, &u, true).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn create_task_run(&self, run: &TaskRun) -> Result<(), RecordError> {
+        let r = TaskRunInsert::from_model(run)?;
+        let s = &r.state;
+        let what = || format!("flow run {}", r.flow_run_id);
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO task_runs (id, flow_run_id, parent_task_run_id, task_key, dynamic_key, name,
+                input, cache_key, cache_expiration, tags, run_count, created, start_time, end_time,
+                state_id, state_type, state_name, state_timestamp)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(&r.id)
+        .bind(&r.flow_run_id)
+        .bind(&r.parent_task_run_id)
+        .bind(&r.task_key)
+        .bind(r.dynamic_key)
+        .bind(&r.name)
+        .bind(&r.input)
+        .bind(&r.cache_key)
+        .bind(r.cache_expiration)
+        .bind(&r.tags)
+        .bind(r.run_count)
+        .bind(r.created)
+        .bind(r.start_time)
+        .bind(r.end_time)
+        .bind(&s.id)
+        .bind(s.state_type)
+        .bind(&s.name)
+        .bind(s.timestamp)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, what))?;
+        let inserted = sqlx::query(INSERT_TASK_RUN_STATE)
+            .bind(&s.id)
+            .bind(&r.id)
+            .bind(s.state_type)
+            .bind(&s.name)
+            .bind(s.timestamp)
+            .bind(&s.message)
+            .bind(&s.data)
+            .bind(s.scheduled_time)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?
+            .rows_affected();
+        if inserted != 1 {
+            return Err(StoreError::Conflict(format!("state {} is already recorded", s.id)).into());
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn set_task_run_state(
+        &self,
+        task_run_id: Uuid,
+        state: &State,
+    ) -> Result<(), RecordError> {
+        let u = StateUpdate::new(task_run_id, state)?;
+        let mut tx = self.begin().await?;
+        set_state(&mut tx, &u, false).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn write_logs(&self, entries: Vec<LogEntry>) -> Result<(), RecordError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<LogInsert> = entries.into_iter().map(LogInsert::from_model).collect();
+        let mut tx = self.begin().await?;
+        for chunk in rows.chunks(1000) {
+            let mut q = self.sql(
+                "INSERT INTO logs (flow_run_id, task_run_id, name, level, message, timestamp) VALUES ",
+            );
+            for (i, l) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(l.flow_run_id.clone())
+                    .push(", ")
+                    .bind(l.task_run_id.clone())
+                    .push(", ")
+                    .bind(l.name.clone())
+                    .push(", ")
+                    .bind(l.level)
+                    .push(", ")
+                    .bind(l.message.clone())
+                    .push(", ")
+                    .bind(l.timestamp)
+                    .push(")");
+            }
+            exec(&mut tx, &q)
+                .await
+                .map_err(|e| classify(e, || format!("flow run {}", chunk[0].flow_run_id)))?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn read_cache(&self, key: &str) -> Result<Option<CacheEntry>, RecordError> {
+        Ok(reads::cache_entry(self.reads(), key).await?)
+    }
+
+    async fn write_cache(&self, entry: &CacheEntry) -> Result<(), RecordError> {
+        let c = CacheInsert::from_model(entry)?;
+        sqlx::query(
+            "INSERT INTO cache_entries (key, value, created, expiration, task_run_id)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, created = excluded.created,
+                expiration = excluded.expiration, task_run_id = excluded.task_run_id",
+        )
+        .bind(&c.key)
+        .bind(&c.value)
+        .bind(c.created)
+        .bind(c.expiration)
+        .bind(&c.task_run_id)
+        .execute(&self.inner.pool)
+        .await
+        .map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn read_secret(&self, name: &str) -> Result<Option<String>, RecordError> {
+        let Some(sealed) = reads::sealed_secret(self.reads(), name).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.inner.key.decrypt(name, &sealed)?))
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn read_flow_run(&self, id: Uuid) -> Result<Option<FlowRun>, StoreError> {
+        reads::flow_run(self.reads(), id).await
+    }
+
+    async fn find_flow_run(
+        &self,
+        id_or_name_or_prefix: &str,
+    ) -> Result<Option<FlowRun>, StoreError> {
+        reads::find_flow_run(self.reads(), id_or_name_or_prefix).await
+    }
+
+    async fn list_flow_runs(&self, filter: &FlowRunFilter) -> Result<Vec<FlowRun>, StoreError> {
+        reads::list_flow_runs(self.reads(), filter).await
+    }
+
+    async fn read_flow_run_states(&self, flow_run_id: Uuid) -> Result<Vec<State>, StoreError> {
+        reads::flow_run_states(self.reads(), flow_run_id).await
+    }
+
+    async fn read_task_run(&self, id: Uuid) -> Result<Option<TaskRun>, StoreError> {
+        reads::task_run(self.reads(), id).await
+    }
+
+    async fn list_task_runs(&self, filter: &TaskRunFilter) -> Result<Vec<TaskRun>, StoreError> {
+        reads::list_task_runs(self.reads(), filter).await
+    }
+
+    async fn read_task_run_states(&self, task_run_id: Uuid) -> Result<Vec<State>, StoreError> {
+        reads::task_run_states(self.reads(), task_run_id).await
+    }
+
+    async fn read_logs(&self, filter: &LogFilter) -> Result<Vec<LogEntry>, StoreError> {
+        reads::logs(self.reads(), filter).await
+    }
+
+    async fn list_flows(&self) -> Result<Vec<Flow>, StoreError> {
+        reads::flows(self.reads()).await
+    }
+
+    async fn set_secret(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let sealed = self.inner.key.encrypt(name, value)?;
+        sqlx::query(
+            "INSERT INTO secrets (name, value, created, updated) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated = excluded.updated",
+        )
+        .bind(name)
+        .bind(sealed)
+        .bind(Utc::now())
+        .execute(&self.inner.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_secret_names(&self) -> Result<Vec<String>, StoreError> {
+        reads::secret_names(self.reads()).await
+    }
+
+    async fn delete_secret(&self, name: &str) -> Result<bool, StoreError> {
+        let mut q = self.sql("DELETE FROM secrets WHERE name = ");
+        q.bind(name);
+        Ok(self.run(q, String::new).await? > 0)
+    }
+
+    async fn list_cache(&self, limit: u32, offset: u32) -> Result<Vec<CacheEntry>, StoreError> {
+        reads::cache_entries(self.reads(), limit, offset).await
+    }
+
+    async fn delete_cache(&self, key: &str) -> Result<bool, StoreError> {
+        let mut q = self.sql("DELETE FROM cache_entries WHERE key = ");
+        q.bind(key);
+        Ok(self.run(q, String::new).await? > 0)
+    }
+
+    async fn upsert_flow(&self, name: &str) -> Result<(Flow, bool), StoreError> {
+        crate::common::flow_name_ok(name)?;
+        let created = sqlx::query(INSERT_FLOW)
+            .bind(Uuid::now_v7().hyphenated().to_string())
+            .bind(name)
+            .bind(Utc::now())
+            .execute(&self.inner.pool)
+            .await?
+            .rows_affected()
+            > 0;
+        let flow = self
+            .read_flow_by_name(name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("flow {name:?}")))?;
+        Ok((flow, created))
+    }
+
+    async fn read_flow(&self, id: Uuid) -> Result<Option<Flow>, StoreError> {
+        reads::flow_by(self.reads(), "id", reads::id(id)).await
+    }
+
+    async fn read_flow_by_name(&self, name: &str) -> Result<Option<Flow>, StoreError> {
+        reads::flow_by(self.reads(), "name", name.to_string()).await
+    }
+
+    async fn delete_flow_run(&self, id: Uuid) -> Result<bool, StoreError> {
+        let mut q = self.sql("DELETE FROM flow_runs WHERE id = ");
+        q.bind(reads::id(id));
+        Ok(self.run(q, String::new).await? > 0)
+    }
+
+    async fn set_flow_run_state_checked(
+        &self,
+        id: Uuid,
+        state: &State,
+        force: bool,
+    ) -> Result<Transition, StoreError> {
+        let u = StateUpdate::new(id, state)?;
+        let mut tx = self.begin().await?;
+        let current: Option<(String, String)> =
+            sqlx::query_as("SELECT state_id, state_type FROM flow_runs WHERE id = $1 FOR UPDATE")
+                .bind(&u.run_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((current_state_id, current_type)) = current else {
+            return Err(StoreError::NotFound(format!("flow run {id}")));
+        };
+        let from = StateType::parse(&current_type)
+            .ok_or_else(|| StoreError::Decode(format!("unknown state type {current_type:?}")))?;
+        if let Err(reason) = crate::check_flow_run_transition(from, state.state_type, force) {
+            tx.rollback().await?;
+            let current = reads::flow_run_state(self.reads(), &current_state_id)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("state {current_state_id}")))?;
+            return Ok(Transition::Rejected { current, reason });
+        }
+        set_state(&mut tx, &u, true).await?;
+        tx.commit().await?;
+        Ok(Transition::Accepted(state.clone()))
+    }
+
+    async fn create_deployment(&self, deployment: &Deployment) -> Result<Deployment, StoreError> {
+        let row = DeploymentRow::from_model(deployment)?;
+        let q = deployment_sql(
+            "INSERT INTO deployments (id, name, flow_name, component_digest, description, parameters,
+                tags, work_pool_name, schedules, limits, allowed_secrets, paused, concurrency_limit,
+                created, updated)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (flow_name, name) DO UPDATE SET component_digest = excluded.component_digest,
+                description = excluded.description, parameters = excluded.parameters,
+                tags = excluded.tags, work_pool_name = excluded.work_pool_name,
+                schedules = excluded.schedules, limits = excluded.limits,
+                allowed_secrets = excluded.allowed_secrets, paused = excluded.paused,
+                concurrency_limit = excluded.concurrency_limit, updated = excluded.updated",
+            &row,
+        );
+        self.run(q, || format!("deployment {}", row.id)).await?;
+        self.read_deployment_by_name(&deployment.flow_name, &deployment.name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("deployment {}", deployment.name)))
+    }
+
+    async fn read_deployment(&self, id: Uuid) -> Result<Option<Deployment>, StoreError> {
+        reads::deployment(self.reads(), Some(id), None).await
+    }
+
+    async fn read_deployment_by_name(
+        &self,
+        flow_name: &str,
+        name: &str,
+    ) -> Result<Option<Deployment>, StoreError> {
+        reads::deployment(self.reads(), None, Some((flow_name, name))).await
+    }
+
+    async fn update_deployment(&self, deployment: &Deployment) -> Result<bool, StoreError> {
+        let mut row = DeploymentRow::from_model(deployment)?;
+        row.updated = Utc::now();
+        // $14 (created) is bound and unused so the parameters line up.
+        let q = deployment_sql(
+            "UPDATE deployments SET name = $2, flow_name = $3, component_digest = $4,
+                description = $5, parameters = $6, tags = $7, work_pool_name = $8, schedules = $9,
+                limits = $10, allowed_secrets = $11, paused = $12, concurrency_limit = $13,
+                updated = $15
+             WHERE id = $1 AND $14::timestamptz IS NOT NULL",
+            &row,
+        );
+        let n = self.run(q, String::new).await.map_err(|e| {
+            crate::common::conflict(e, || {
+                format!(
+                    "a deployment {:?} of flow {:?} already exists",
+                    deployment.name, deployment.flow_name
+                )
+            })
+        })?;
+        Ok(n > 0)
+    }
+
+    async fn delete_deployment(&self, id: Uuid) -> Result<bool, StoreError> {
+        let mut q = self.sql("DELETE FROM deployments WHERE id = ");
+        q.bind(reads::id(id));
+        Ok(self.run(q, String::new).await? > 0)
+    }
+
+    async fn list_deployments(
+        &self,
+        filter: &DeploymentFilter,
+    ) -> Result<Vec<Deployment>, StoreError> {
+        reads::deployments(self.reads(), filter).await
+    }
+
+    async fn create_work_pool(&self, pool: &WorkPool) -> Result<WorkPool, StoreError> {
+        let p = WorkPoolRow::from_model(pool)?;
+        sqlx::query(
+            "INSERT INTO work_pools (id, name, pool_type, description, is_paused, concurrency_limit,
+                created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(&p.pool_type)
+        .bind(&p.description)
+        .bind(p.is_paused)
+        .bind(p.concurrency_limit)
+        .bind(p.created)
+        .bind(p.updated)
+        .execute(&self.inner.pool)
+        .await
+        .map_err(|e| {
+            crate::common::conflict(classify(e, String::new), || {
+                format!("a work pool named {:?} already exists", pool.name)
+            })
+        })?;
+        self.read_work_pool(&pool.name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("work pool {:?}", pool.name)))
+    }
+
+    async fn read_work_pool(&self, name: &str) -> Result<Option<WorkPool>, StoreError> {
+        reads::work_pool(self.reads(), name).await
+    }
+
+    async fn update_work_pool(&self, pool: &WorkPool) -> Result<bool, StoreError> {
+        let p = WorkPoolRow::from_model(pool)?;
+        Ok(sqlx::query(
+            "UPDATE work_pools SET pool_type = $2, description = $3, is_paused = $4,
+                concurrency_limit = $5, updated = $6 WHERE name = $1",
+        )
+        .bind(&p.name)
+        .bind(&p.pool_type)
+        .bind(&p.description)
+        .bind(p.is_paused)
+        .bind(p.concurrency_limit)
+        .bind(Utc::now())
+        .execute(&self.inner.pool)
+        .await?
+        .rows_affected()
+            > 0)
+    }
+
+    async fn delete_work_pool(&self, name: &str) -> Result<bool, StoreError> {
+        let mut q = self.sql("DELETE FROM work_pools WHERE name = ");
+        q.bind(name);
+        Ok(self.run(q, String::new).await? > 0)
+    }
+
+    async fn list_work_pools(&self, filter: &WorkPoolFilter) -> Result<Vec<WorkPool>, StoreError> {
+        reads::work_pools(self.reads(), filter).await
+    }
+
+    async fn create_variable(&self, variable: &Variable) -> Result<Variable, StoreError> {
+        let v = VariableRow::from_model(variable)?;
+        sqlx::query(
+            "INSERT INTO variables (id, name, value, tags, created, updated)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&v.id)
+        .bind(&v.name)
+        .bind(&v.value)
+        .bind(&v.tags)
+        .bind(v.created)
+        .bind(v.updated)
+        .execute(&self.inner.pool)
+        .await
+        .map_err(|e| {
+            crate::common::conflict(classify(e, String::new), || {
+                format!("a variable named {:?} already exists", variable.name)
+            })
+        })?;
+        self.read_variable_by_name(&variable.name)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("variable {:?}", variable.name)))
+    }
+
+    async fn read_variable_by_name(&self, name: &str) -> Result<Option<Variable>, StoreError> {
+        reads::variable_by(self.reads(), "name", name.to_string()).await
+    }
+
+    async fn read_variable(&self, id: Uuid) -> Result<Option<Variable>, StoreError> {
+        reads::variable_by(self.reads(), "id", reads::id(id)).await
+    }
+
+    async fn update_variable(&self, variable: &Variable) -> Result<bool, StoreError> {
+        let v = VariableRow::from_model(variable)?;
+        let n = sqlx::query(
+            "UPDATE variables SET name = $2, value = $3, tags = $4, updated = $5 WHERE id = $1",
+        )
+        .bind(&v.id)
+        .bind(&v.name)
+        .bind(&v.value)
+        .bind(&v.tags)
+        .bind(Utc::now())
+        .execute(&self.inner.pool)
+        .await
+        .map_err(|e| {
+            crate::common::conflict(classify(e, String::new), || {
+                format!("a variable named {:?} already exists", variable.name)
+            })
+        })?
+        .rows_affected();
+        Ok(n > 0)
+    }
+
+    async fn delete_variable_by_name(&self, name: &str) -> Result<bool, StoreError> {
+        let mut q = self.sql("DELETE FROM variables WHERE name = ");
+        q.bind(name);
+        Ok(self.run(q, String::new).await? > 0)
+    }
+
+    async fn list_variables(&self, filter: &VariableFilter) -> Result<Vec<Variable>, StoreError> {
+        reads::variables(self.reads(), filter).await
+    }
+
+    async fn put_component(
+        &self,
+        record: &ComponentRecord,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError> {
+        let (row, bytes) = crate::common::component_row(record, bytes).await?;
+        Ok(sqlx::query(
+            "INSERT INTO components (digest, size, world, info, created, bytes)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(&row.digest)
+        .bind(row.size)
+        .bind(&row.world)
+        .bind(&row.info)
+        .bind(row.created)
+        .bind(bytes)
+        .execute(&self.inner.pool)
+        .await?
+        .rows_affected()
+            > 0)
+    }
+
+    async fn read_component(&self, digest: &str) -> Result<Option<ComponentRecord>, StoreError> {
+        reads::component(self.reads(), digest).await
+    }
+
+    async fn read_component_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        reads::component_bytes(self.reads(), digest).await
+    }
+
+    async fn list_components(&self) -> Result<Vec<ComponentRecord>, StoreError> {
+        reads::components(self.reads()).await
+    }
+
+    async fn scheduled_flow_runs(
+        &self,
+        pool: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FlowRun>, StoreError> {
+        reads::scheduled_flow_runs(self.reads(), pool, before, limit).await
+    }
+
+    async fn claim_flow_runs(
+        &self,
+        pool: &str,
+        worker: &str,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<FlowRun>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        let mut q = self.sql("SELECT r.id AS value FROM flow_runs r");
+        reads::due_conditions(&mut q, pool, before);
+        q.push(&format!(" ORDER BY {} ASC, r.id ASC LIMIT ", reads::DUE))
+            .bind(i64::from(limit))
+            .push(" FOR UPDATE OF r SKIP LOCKED");
+        let args = pg_args(&q.args)?;
+        let ids: Vec<crate::query::TextRow> = sqlx::query_as_with(&q.text, args)
+            .fetch_all(&mut *tx)
+            .await?;
+        let ids: Vec<String> = ids.into_iter().map(|r| r.value).collect();
+        for id in &ids {
+            let mut pending = State::pending();
+            pending.timestamp = now;
+            let u = StateUpdate {
+                run_id: id.clone(),
+                state: state_insert(&pending),
+            };
+            set_state(&mut tx, &u, true).await?;
+        }
+        if !ids.is_empty() {
+            sqlx::query("UPDATE flow_runs SET worker_name = $1, heartbeat = $2 WHERE id = ANY($3)")
+                .bind(worker)
+                .bind(now)
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        reads::flow_runs_in_order(self.reads(), &ids).await
+    }
+
+    async fn heartbeat_flow_runs(&self, worker: &str, ids: &[Uuid]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = ids.iter().copied().map(reads::id).collect();
+        sqlx::query("UPDATE flow_runs SET heartbeat = $1 WHERE worker_name = $2 AND id = ANY($3)")
+            .bind(Utc::now())
+            .bind(worker)
+            .bind(&ids)
+            .execute(&self.inner.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn release_flow_run(&self, id: Uuid, worker: &str) -> Result<bool, StoreError> {
+        let run_id = reads::id(id);
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        let claimed: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM flow_runs WHERE id = $1 AND worker_name = $2
+             AND state_type NOT IN {TERMINAL} FOR UPDATE"
+        ))
+        .bind(&run_id)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if claimed.is_none() {
+            return Ok(false);
+        }
+        let mut scheduled =
+            State::scheduled(now).with_message(format!("handed back by worker {worker}"));
+        scheduled.timestamp = now;
+        let u = StateUpdate {
+            run_id: run_id.clone(),
+            state: state_insert(&scheduled),
+        };
+        set_state(&mut tx, &u, true).await?;
+        sqlx::query("UPDATE flow_runs SET worker_name = NULL, heartbeat = NULL WHERE id = $1")
+            .bind(&run_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn lost_flow_runs(
+        &self,
+        heartbeat_older_than: DateTime<Utc>,
+    ) -> Result<Vec<FlowRun>, StoreError> {
+        reads::lost_flow_runs(self.reads(), heartbeat_older_than).await
+    }
+}
