@@ -1,0 +1,17 @@
+//! The API's JSON models, with Prefect's field names.
+//!
+//! Responses serialise every field Prefect's client reads (and some of
+//! weft's own); request bodies accept what Prefect's client sends and
+//! ignore fields weft does not use.
+
+pub mod cache;
+pub mod component;
+pub mod deployment;
+pub mod filter;
+pub mod flow;
+pub mod flow_run;
+pub mod log;
+pub mod state;
+pub mod task_run;
+pub mod variable;
+pub mod work_pool;

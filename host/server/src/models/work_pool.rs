@@ -1,0 +1,150 @@
+//! Prefect's `WorkPool`, its create/update bodies, and the worker calls.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use weft_core::WorkPool;
+
+use super::filter::WorkPoolFilter;
+use super::flow_run::FlowRunOut;
+
+/// A work pool as the API returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WorkPoolOut {
+    /// Its id.
+    pub id: Uuid,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+    /// When it last changed.
+    pub updated: DateTime<Utc>,
+    /// Its unique name.
+    pub name: String,
+    /// A description.
+    pub description: Option<String>,
+    /// Its type (`weft` for weft's workers).
+    #[serde(rename = "type")]
+    pub pool_type: String,
+    /// Prefect's job template (`{}` in weft).
+    pub base_job_template: serde_json::Value,
+    /// A paused pool hands out no runs.
+    pub is_paused: bool,
+    /// At most this many of its runs at once.
+    pub concurrency_limit: Option<u32>,
+    /// `READY`, `NOT_READY` or `PAUSED`.
+    pub status: String,
+    /// Its default queue (weft has none).
+    pub default_queue_id: Option<Uuid>,
+    /// Unused by weft.
+    pub storage_configuration: serde_json::Value,
+}
+
+impl From<WorkPool> for WorkPoolOut {
+    fn from(p: WorkPool) -> WorkPoolOut {
+        WorkPoolOut {
+            id: p.id,
+            created: p.created,
+            updated: p.updated,
+            status: if p.is_paused { "PAUSED" } else { "READY" }.to_string(),
+            name: p.name,
+            description: p.description,
+            pool_type: p.pool_type,
+            base_job_template: serde_json::json!({}),
+            is_paused: p.is_paused,
+            concurrency_limit: p.concurrency_limit,
+            default_queue_id: None,
+            storage_configuration: serde_json::json!({}),
+        }
+    }
+}
+
+/// The body of `POST /api/work_pools/`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WorkPoolCreate {
+    /// Its unique name (required).
+    pub name: String,
+    /// Its type (default `weft`).
+    #[serde(default, rename = "type")]
+    pub pool_type: Option<String>,
+    /// A description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Whether it starts paused.
+    #[serde(default)]
+    pub is_paused: bool,
+    /// At most this many of its runs at once.
+    #[serde(default)]
+    pub concurrency_limit: Option<u32>,
+}
+
+/// The body of `PATCH /api/work_pools/{name}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct WorkPoolUpdate {
+    /// A description.
+    pub description: Option<String>,
+    /// Pause or resume it.
+    pub is_paused: Option<bool>,
+    /// At most this many of its runs at once.
+    pub concurrency_limit: Option<u32>,
+}
+
+/// The body of `POST /api/work_pools/filter`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct WorkPoolFilterBody {
+    /// Criteria.
+    pub work_pools: Option<WorkPoolFilter>,
+    /// At most this many.
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u32>,
+}
+
+/// The body of `get_scheduled_flow_runs`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ScheduledRunsQuery {
+    /// Ignored: weft's pools have one queue.
+    pub work_queue_names: Option<Vec<String>>,
+    /// Runs due at or before this (default now).
+    pub scheduled_before: Option<DateTime<Utc>>,
+    /// Ignored.
+    pub scheduled_after: Option<DateTime<Utc>>,
+    /// At most this many (default 100).
+    pub limit: Option<u32>,
+}
+
+/// One run handed to a worker (Prefect's `WorkerFlowRunResponse`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WorkerFlowRun {
+    /// The pool's id.
+    pub work_pool_id: Uuid,
+    /// The queue's id (weft: none).
+    pub work_queue_id: Option<Uuid>,
+    /// The run.
+    pub flow_run: FlowRunOut,
+}
+
+/// The body of weft's `claim_flow_runs`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ClaimBody {
+    /// The claiming worker's name (required).
+    pub worker: String,
+    /// At most this many runs (default 1).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// The body of `workers/heartbeat`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HeartbeatBody {
+    /// The worker's name (required).
+    pub name: String,
+    /// How often it heartbeats.
+    #[serde(default)]
+    pub heartbeat_interval_seconds: Option<u32>,
+    /// Weft: the runs it is executing, whose heartbeat this refreshes.
+    #[serde(default)]
+    pub flow_run_ids: Vec<Uuid>,
+}
