@@ -22,6 +22,17 @@ pub enum FlowRunCommand {
     Inspect(InspectArgs),
     /// Print a flow run's logs.
     Logs(LogsArgs),
+    /// Cancel a flow run (needs a server): a run not yet running is
+    /// cancelled at once, a running one is asked to stop (CANCELLING) and
+    /// its worker cancels it.
+    Cancel(CancelArgs),
+}
+
+/// Arguments of `weft flow-run cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run's id or its name.
+    pub id: String,
 }
 
 /// Arguments of `weft flow-run ls`.
@@ -52,13 +63,21 @@ pub struct LogsArgs {
     pub id: String,
 }
 
-/// Runs a `weft flow-run` command.
-pub async fn run(command: FlowRunCommand) -> anyhow::Result<ExitCode> {
+/// Runs a `weft flow-run` command: against the server when an API URL is
+/// given, else against the embedded store.
+pub async fn run(command: FlowRunCommand, api_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    if let Some(url) = api_url {
+        let api = crate::remote::client(url)?;
+        return crate::flow_run_remote::run(command, api).await;
+    }
     let store = crate::home::open_store().await?;
     let result = match command {
         FlowRunCommand::Ls(args) => ls(&store, args).await,
         FlowRunCommand::Inspect(args) => inspect(&store, args).await,
         FlowRunCommand::Logs(args) => logs(&store, args).await,
+        FlowRunCommand::Cancel(_) => Err(anyhow::anyhow!(
+            "`weft flow-run cancel` needs a server: give --api-url URL or set WEFT_API_URL (a local `weft run` is cancelled with Ctrl-C)"
+        )),
     };
     if let Err(e) = store.close().await {
         tracing::warn!("closing the store: {e}");
@@ -67,7 +86,7 @@ pub async fn run(command: FlowRunCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Parses a state type, in any case (`completed`, `COMPLETED`).
-fn parse_state_type(s: &str) -> Result<StateType, String> {
+pub(crate) fn parse_state_type(s: &str) -> Result<StateType, String> {
     StateType::parse(&s.to_ascii_uppercase()).ok_or_else(|| {
         "expected one of SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, CRASHED, PAUSED, CANCELLING"
             .to_string()
@@ -113,19 +132,19 @@ async fn find(store: &SqliteStore, id: &str) -> anyhow::Result<FlowRun> {
 
 /// A task run with its state history, as `inspect --json` prints it.
 #[derive(Debug, Serialize)]
-struct TaskRunView {
+pub(crate) struct TaskRunView {
     #[serde(flatten)]
-    run: TaskRun,
-    states: Vec<State>,
+    pub(crate) run: TaskRun,
+    pub(crate) states: Vec<State>,
 }
 
 /// What `inspect --json` prints.
 #[derive(Debug, Serialize)]
-struct InspectView {
-    flow_run: FlowRun,
-    states: Vec<State>,
-    task_runs: Vec<TaskRunView>,
-    result: Option<serde_json::Value>,
+pub(crate) struct InspectView {
+    pub(crate) flow_run: FlowRun,
+    pub(crate) states: Vec<State>,
+    pub(crate) task_runs: Vec<TaskRunView>,
+    pub(crate) result: Option<serde_json::Value>,
 }
 
 async fn inspect(store: &SqliteStore, args: InspectArgs) -> anyhow::Result<()> {
@@ -165,7 +184,7 @@ async fn inspect(store: &SqliteStore, args: InspectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn render_inspect(view: &InspectView) -> String {
+pub(crate) fn render_inspect(view: &InspectView) -> String {
     let run = &view.flow_run;
     let or_dash = |s: String| if s.is_empty() { "-".to_string() } else { s };
     let mut fields = Table::new(&["Flow run", &run.name]);

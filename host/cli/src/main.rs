@@ -5,12 +5,20 @@
 //! otherwise) and hands each command group to its module.
 
 mod build;
+mod component;
+mod deploy;
 mod flow_run;
+mod flow_run_remote;
 mod home;
 mod output;
 mod recorder;
+mod remote;
 mod run;
 mod secret;
+mod server;
+mod signal;
+mod work_pool;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -23,6 +31,11 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "weft", version, about, long_about)]
 struct Cli {
+    /// The weft server's API (`http://127.0.0.1:4200/api`). With it (or
+    /// `WEFT_API_URL`), `flow-run` commands read the server instead of the
+    /// embedded store.
+    #[arg(long, global = true, value_name = "URL", env = "WEFT_API_URL")]
+    api_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +54,23 @@ enum Command {
     /// Manage secrets (encrypted at rest, granted to runs by name).
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Run the central server (REST API, optionally an embedded worker).
+    #[command(subcommand)]
+    Server(server::ServerCommand),
+    /// Run a worker that executes a work pool's flow runs.
+    #[command(subcommand)]
+    Worker(worker::WorkerCommand),
+    /// Deploy a flow of a component to a server's work pool.
+    Deploy(deploy::DeployArgs),
+    /// List a server's deployments and run them.
+    #[command(subcommand)]
+    Deployment(deploy::DeploymentCommand),
+    /// Create and list a server's work pools.
+    #[command(subcommand)]
+    WorkPool(work_pool::WorkPoolCommand),
+    /// Upload components to a server and list them.
+    #[command(subcommand)]
+    Component(component::ComponentCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,7 +86,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    match runtime.block_on(dispatch(cli.command, cli.api_url)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -65,12 +95,26 @@ fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+async fn dispatch(command: Command, api_url: Option<String>) -> anyhow::Result<ExitCode> {
+    let api_url = api_url.filter(|u| !u.is_empty());
+    let api = api_url.as_deref();
     match command {
         Command::Build(args) => build::run(args),
         Command::Run(args) => run::run(args).await,
-        Command::FlowRun(command) => flow_run::run(command).await,
+        Command::FlowRun(command) => flow_run::run(command, api).await,
         Command::Secret(command) => secret::run(command).await,
+        Command::Server(command) => server::run(command).await,
+        Command::Worker(command) => worker::run(command, api).await,
+        Command::Deploy(args) => deploy::deploy(args, remote::required(api, "deploy")?).await,
+        Command::Deployment(command) => {
+            deploy::run(command, remote::required(api, "deployment")?).await
+        }
+        Command::WorkPool(command) => {
+            work_pool::run(command, remote::required(api, "work-pool")?).await
+        }
+        Command::Component(command) => {
+            component::run(command, remote::required(api, "component")?).await
+        }
     }
 }
 

@@ -170,7 +170,7 @@ fn report(flow_run: &FlowRun, state: &State, redactor: &Redactor) -> anyhow::Res
 
 /// The component to run: `target` itself, or the component built from it
 /// when it is a directory.
-fn component_path(target: &Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn component_path(target: &Path) -> anyhow::Result<PathBuf> {
     if target.is_dir() {
         let target = target.to_path_buf();
         return crate::build::build(&target, false);

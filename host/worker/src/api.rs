@@ -388,12 +388,31 @@ impl ApiClient {
         }))
     }
 
-    /// Hands a claimed run back to its pool: it becomes SCHEDULED (due
-    /// now) for any worker to claim. Refused (`false`) when the run has
-    /// already ended. The server has no release route yet, so this is an
-    /// unforced `set_state`, which the orchestration rules refuse from a
-    /// terminal state.
-    pub async fn release_flow_run(&self, id: Uuid) -> Result<bool, ApiError> {
+    /// Hands a run `worker` claimed back to its pool: it becomes SCHEDULED
+    /// (due now) for any worker to claim. `false` when it was not handed
+    /// back (it had already ended). Uses `POST /api/flow_runs/{id}/release`
+    /// (`{"worker": ...}`, which also clears the claim); on a server
+    /// without that route, an unforced `set_state` to SCHEDULED, which the
+    /// orchestration rules refuse from a terminal state.
+    pub async fn release_flow_run(&self, id: Uuid, worker: &str) -> Result<bool, ApiError> {
+        let id_text = id.to_string();
+        let body = serde_json::json!({ "worker": worker });
+        match self
+            .post::<_, serde_json::Value>(&["flow_runs", &id_text, "release"], &body)
+            .await
+        {
+            Ok(answer) => {
+                return Ok(answer
+                    .get("released")
+                    .and_then(serde_json::Value::as_bool)
+                    .or_else(|| answer.as_bool())
+                    .unwrap_or(true));
+            }
+            Err(e) if matches!(e.status(), Some(404) | Some(405)) => {
+                // No such route (or the run is gone: then set_state says so).
+            }
+            Err(e) => return Err(e),
+        }
         let state = State::scheduled(Utc::now())
             .with_message("handed back by a worker that stopped before finishing it");
         Ok(self.set_flow_run_state(id, &state, false).await?.accepted())

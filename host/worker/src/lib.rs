@@ -421,7 +421,7 @@ impl Worker {
             tracing::debug!(flow_run = %id, "stopped");
         }
         for (id, _) in left {
-            match retry(|| self.api.release_flow_run(id)).await {
+            match retry(|| self.api.release_flow_run(id, &self.config.name)).await {
                 Ok(true) => tracing::info!(flow_run = %id, "handed back"),
                 Ok(false) => {
                     tracing::info!(flow_run = %id, "not handed back: it had already ended")

@@ -1,0 +1,399 @@
+//! `weft deploy`, `weft deployment ls` and `weft deployment run`: deploy a
+//! flow of a component to a server's work pool, list deployments, and
+//! start (and watch) runs of one.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use weft_core::{LogLevel, State, StateType};
+use weft_worker::ApiClient;
+use weft_worker::api::{ApiFlowRun, ApiState};
+
+use crate::output::{self, Table};
+
+/// Arguments of `weft deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// A component (`.wasm`) or a Rust flow crate's directory (built first).
+    pub target: PathBuf,
+    /// The flow to deploy.
+    #[arg(long, value_name = "NAME")]
+    pub flow: String,
+    /// The deployment's name (unique per flow).
+    #[arg(long, value_name = "DEPLOYMENT")]
+    pub name: String,
+    /// The work pool whose workers run it (it must exist).
+    #[arg(long, value_name = "POOL")]
+    pub pool: String,
+    /// Default parameters, a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub params: Option<String>,
+    /// Grant its runs the secret NAME. Repeatable.
+    #[arg(long = "allow-secret", value_name = "NAME")]
+    pub allow_secret: Vec<String>,
+    /// Run it on this cron schedule (`0 3 * * *`).
+    #[arg(long, value_name = "EXPR", conflicts_with = "interval")]
+    pub cron: Option<String>,
+    /// Run it every SECS seconds.
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<u64>,
+    /// A description.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+/// The `weft deployment` commands.
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCommand {
+    /// List deployments.
+    Ls,
+    /// Create a flow run of a deployment.
+    Run(RunArgs),
+}
+
+/// Arguments of `weft deployment run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// `FLOW/DEPLOYMENT`.
+    pub deployment: String,
+    /// Parameters, a JSON object, over the deployment's defaults.
+    #[arg(long, value_name = "JSON")]
+    pub params: Option<String>,
+    /// Follow the run until it ends, printing its states and logs; exit 0
+    /// only if it completed.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+/// What `POST /api/components` answers.
+#[derive(Debug, Deserialize)]
+pub struct ComponentOut {
+    /// Its digest.
+    pub digest: String,
+    /// Its size.
+    #[serde(default)]
+    pub size: u64,
+    /// The SDK that built it.
+    #[serde(default)]
+    pub sdk: String,
+    /// Its flows.
+    #[serde(default)]
+    pub flows: Vec<Named>,
+    /// Its tasks.
+    #[serde(default)]
+    pub tasks: Vec<Named>,
+    /// When it was uploaded.
+    #[serde(default)]
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Anything with a name.
+#[derive(Debug, Deserialize)]
+pub struct Named {
+    /// The name.
+    pub name: String,
+}
+
+/// What the CLI reads of a deployment.
+#[derive(Debug, Deserialize)]
+struct DeploymentOut {
+    id: Uuid,
+    name: String,
+    #[serde(default)]
+    flow_name: String,
+    #[serde(default)]
+    component_digest: String,
+    #[serde(default)]
+    work_pool_name: Option<String>,
+    #[serde(default)]
+    schedules: Vec<Value>,
+    #[serde(default)]
+    paused: bool,
+}
+
+/// Uploads a component file or crate directory; returns what the server
+/// made of it.
+pub async fn push_component(
+    api: &ApiClient,
+    target: &std::path::Path,
+) -> anyhow::Result<ComponentOut> {
+    let wasm = crate::run::component_path(target)?;
+    let bytes = tokio::fs::read(&wasm)
+        .await
+        .with_context(|| format!("cannot read {}", wasm.display()))?;
+    api.post_bytes(&["components"], bytes, "application/wasm")
+        .await
+        .with_context(|| format!("cannot upload {}", wasm.display()))
+}
+
+/// Fails with a clear message unless the pool exists.
+pub async fn require_pool(api: &ApiClient, pool: &str) -> anyhow::Result<()> {
+    let found: Option<Value> = api
+        .get_opt(&["work_pools", pool])
+        .await
+        .context("cannot read work pools")?;
+    if found.is_none() {
+        bail!("work pool '{pool}' does not exist; create it with `weft work-pool create {pool}`");
+    }
+    Ok(())
+}
+
+/// Runs `weft deploy`.
+pub async fn deploy(args: DeployArgs, api: ApiClient) -> anyhow::Result<ExitCode> {
+    let params = crate::run::parse_params(args.params.as_deref(), &[])?;
+    require_pool(&api, &args.pool).await?;
+    let component = push_component(&api, &args.target).await?;
+    let names: Vec<&str> = component.flows.iter().map(|f| f.name.as_str()).collect();
+    let flow = if names.contains(&args.flow.as_str()) {
+        args.flow.clone()
+    } else if names.contains(&args.flow.replace('_', "-").as_str()) {
+        args.flow.replace('_', "-")
+    } else {
+        bail!(
+            "the component has no flow named '{}'; available flows: {}",
+            args.flow,
+            names.join(", ")
+        );
+    };
+    let flow_record: Value = api
+        .post(&["flows", ""], &json!({ "name": flow }))
+        .await
+        .context("cannot record the flow")?;
+    let flow_id = flow_record
+        .get("id")
+        .and_then(Value::as_str)
+        .context("the server's flow has no id")?;
+    let mut schedules = Vec::new();
+    if let Some(cron) = &args.cron {
+        schedules.push(json!({ "schedule": { "cron": cron }, "active": true }));
+    }
+    if let Some(secs) = args.interval {
+        schedules.push(json!({ "schedule": { "interval": secs }, "active": true }));
+    }
+    let body = json!({
+        "name": args.name,
+        "flow_id": flow_id,
+        "component_digest": component.digest,
+        "parameters": params,
+        "work_pool_name": args.pool,
+        "allowed_secrets": args.allow_secret,
+        "schedules": schedules,
+        "description": args.description,
+    });
+    let deployment: DeploymentOut = api
+        .post(&["deployments", ""], &body)
+        .await
+        .context("cannot create the deployment")?;
+    println!(
+        "Deployment '{}/{}' ({}) of component {} is ready on work pool '{}'.",
+        flow,
+        deployment.name,
+        deployment.id,
+        short(&component.digest),
+        args.pool
+    );
+    println!(
+        "Run it with: weft deployment run '{}/{}'",
+        flow, deployment.name
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The first 12 characters of a digest.
+pub fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
+}
+
+/// Runs a `weft deployment` command.
+pub async fn run(command: DeploymentCommand, api: ApiClient) -> anyhow::Result<ExitCode> {
+    match command {
+        DeploymentCommand::Ls => ls(&api).await,
+        DeploymentCommand::Run(args) => run_deployment(&api, args).await,
+    }
+}
+
+async fn ls(api: &ApiClient) -> anyhow::Result<ExitCode> {
+    let deployments: Vec<DeploymentOut> = api
+        .post(&["deployments", "filter"], &json!({}))
+        .await
+        .context("cannot list deployments")?;
+    let mut table = Table::new(&["NAME", "POOL", "COMPONENT", "SCHEDULES", "ID"]);
+    for d in deployments {
+        table.row(vec![
+            format!(
+                "{}/{}{}",
+                d.flow_name,
+                d.name,
+                if d.paused { " (paused)" } else { "" }
+            ),
+            d.work_pool_name.unwrap_or_else(|| "-".into()),
+            short(&d.component_digest).to_string(),
+            d.schedules.len().to_string(),
+            d.id.to_string(),
+        ]);
+    }
+    print!("{}", table.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_deployment(api: &ApiClient, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some((flow, name)) = args.deployment.split_once('/') else {
+        bail!(
+            "name the deployment as FLOW/DEPLOYMENT, not '{}'",
+            args.deployment
+        );
+    };
+    let deployment: Option<DeploymentOut> = api
+        .get_opt(&["deployments", "name", flow, name])
+        .await
+        .context("cannot read the deployment")?;
+    let Some(deployment) = deployment else {
+        bail!("no deployment '{flow}/{name}' (see `weft deployment ls`)");
+    };
+    let mut body = json!({});
+    if let Some(params) = &args.params {
+        body["parameters"] = crate::run::parse_params(Some(params), &[])?;
+    }
+    let run: ApiFlowRun = api
+        .post(
+            &["deployments", &deployment.id.to_string(), "create_flow_run"],
+            &body,
+        )
+        .await
+        .context("cannot create the flow run")?;
+    println!(
+        "Created flow run '{}' ({}) of '{flow}/{name}'.",
+        run.name, run.id
+    );
+    if !args.watch {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let state = watch(api, run.id, &run.name).await?;
+    if state.state_type == StateType::Completed {
+        if let Some(data) = &state.data {
+            println!("{data}");
+        }
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "error: flow run '{}' finished in state {}",
+            run.name,
+            output::state_label(&state)
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// One log line as `POST /api/logs/filter` returns it.
+#[derive(Debug, Deserialize)]
+pub struct LogOut {
+    /// Level, Python's numbers.
+    pub level: u8,
+    /// Text.
+    pub message: String,
+    /// When.
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    /// Its task run.
+    #[serde(default)]
+    pub task_run_id: Option<Uuid>,
+}
+
+/// Reads the logs of a run from `offset` on, a page at a time.
+pub async fn logs_from(api: &ApiClient, run: Uuid, offset: usize) -> anyhow::Result<Vec<LogOut>> {
+    const PAGE: usize = 200;
+    let mut out = Vec::new();
+    loop {
+        let body = json!({
+            "logs": { "flow_run_id": { "any_": [run] } },
+            "sort": "TIMESTAMP_ASC",
+            "limit": PAGE,
+            "offset": offset + out.len(),
+        });
+        let page: Vec<LogOut> = api
+            .post(&["logs", "filter"], &body)
+            .await
+            .context("cannot read the run's logs")?;
+        let n = page.len();
+        out.extend(page);
+        if n < PAGE {
+            return Ok(out);
+        }
+    }
+}
+
+/// Polls a run until it ends, printing each new state and log line;
+/// returns the final state.
+pub async fn watch(api: &ApiClient, id: Uuid, name: &str) -> anyhow::Result<State> {
+    let subject = output::flow_subject(name);
+    let mut seen_states: HashSet<Uuid> = HashSet::new();
+    let mut logs_seen = 0usize;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let run: ApiFlowRun = api
+            .get(&["flow_runs", &id.to_string()])
+            .await
+            .context("cannot read the flow run")?;
+        let states: Vec<ApiState> = api
+            .get(&["flow_runs", &id.to_string(), "states"])
+            .await
+            .unwrap_or_default();
+        for s in states {
+            if seen_states.insert(s.id) {
+                let s = State::from(s);
+                let level = match s.state_type {
+                    StateType::Failed | StateType::Crashed => LogLevel::Error,
+                    StateType::Cancelled | StateType::Cancelling => LogLevel::Warning,
+                    _ => LogLevel::Info,
+                };
+                let message = if s.is_terminal() {
+                    format!("Finished in state {}", output::state_label(&s))
+                } else {
+                    format!("Entered state {}", output::state_label(&s))
+                };
+                println!(
+                    "{}",
+                    output::log_line(s.timestamp, level, &subject, &message)
+                );
+            }
+        }
+        let logs = logs_from(api, id, logs_seen).await?;
+        logs_seen += logs.len();
+        for l in logs {
+            println!(
+                "{}",
+                output::log_line(
+                    l.timestamp,
+                    LogLevel::from_number(l.level),
+                    &subject,
+                    &l.message
+                )
+            );
+        }
+        let state = run.state.map(State::from).unwrap_or_else(State::pending);
+        if state.is_terminal() {
+            // Logs sent just before the terminal state are already stored.
+            let logs = logs_from(api, id, logs_seen).await?;
+            for l in logs {
+                println!(
+                    "{}",
+                    output::log_line(
+                        l.timestamp,
+                        LogLevel::from_number(l.level),
+                        &subject,
+                        &l.message
+                    )
+                );
+            }
+            return Ok(state);
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(500));
+    }
+}

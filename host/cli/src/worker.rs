@@ -1,0 +1,79 @@
+//! `weft worker start`: a worker process that claims flow runs of a work
+//! pool from a weft server, runs them and reports them through the API.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use weft_worker::WorkerConfig;
+
+/// The `weft worker` commands.
+#[derive(Debug, Subcommand)]
+pub enum WorkerCommand {
+    /// Start a worker; it runs until Ctrl-C or SIGTERM, then finishes its
+    /// runs (for up to `--grace-secs`) and hands back the rest.
+    Start(StartArgs),
+}
+
+/// Arguments of `weft worker start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The work pool to take runs from (it must exist).
+    #[arg(long, value_name = "NAME")]
+    pub pool: String,
+    /// The worker's name (default: generated, unique per process).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Flow runs executing at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub limit: usize,
+    /// Seconds between claims while the pool is empty.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub poll_interval: f64,
+    /// Seconds between heartbeats (and checks for cancelled runs).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub heartbeat_interval: f64,
+    /// Seconds running runs may take to finish after Ctrl-C / SIGTERM
+    /// before they are handed back.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub grace_secs: f64,
+}
+
+/// Seconds as a duration; negative and non-finite values are zero.
+pub fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)
+}
+
+impl StartArgs {
+    /// The worker's configuration against `api_url`.
+    pub fn config(&self, api_url: &str) -> anyhow::Result<WorkerConfig> {
+        let mut config = WorkerConfig::new(api_url, &self.pool);
+        if let Some(name) = &self.name {
+            config.name = name.clone();
+        }
+        config.limit = self.limit.max(1);
+        config.poll_interval = secs(self.poll_interval);
+        config.heartbeat_interval = secs(self.heartbeat_interval);
+        config.shutdown_grace = secs(self.grace_secs);
+        config.cache_dir = Some(crate::home::home()?.join("components"));
+        Ok(config)
+    }
+}
+
+/// Runs a `weft worker` command.
+pub async fn run(command: WorkerCommand, api_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    match command {
+        WorkerCommand::Start(args) => {
+            let api_url = api_url.unwrap_or(crate::remote::DEFAULT_API_URL);
+            let config = args.config(api_url)?;
+            let runtime = crate::home::runtime()?;
+            eprintln!(
+                "Worker '{}' started on pool '{}' of {api_url} (up to {} runs at once).",
+                config.name, config.pool, config.limit
+            );
+            weft_worker::run_worker(config, runtime, crate::signal::shutdown()).await?;
+            eprintln!("Worker stopped.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
