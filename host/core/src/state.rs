@@ -34,6 +34,19 @@ pub enum StateType {
 }
 
 impl StateType {
+    /// Every state type, in Prefect's order.
+    pub const ALL: [StateType; 9] = [
+        StateType::Scheduled,
+        StateType::Pending,
+        StateType::Running,
+        StateType::Completed,
+        StateType::Failed,
+        StateType::Cancelled,
+        StateType::Crashed,
+        StateType::Paused,
+        StateType::Cancelling,
+    ];
+
     /// Whether a run in this state has ended for good.
     pub fn is_terminal(self) -> bool {
         matches!(

@@ -42,6 +42,7 @@ macro_rules! store_conformance_tests {
             task_runs_by_flow_run,
             logs_filter,
             flow_run_filters,
+            flow_run_filter_negations_and_nulls,
             flow_run_sort_and_page,
             flow_run_deployment_pool_and_expected_start,
             find_by_id_prefix_and_name,
@@ -711,6 +712,225 @@ pub async fn flow_run_filters<S: Store>(store: &S) {
     );
 }
 
+/// The rest of Prefect's run filters, all answered by the store: `not_any_`,
+/// `like_`, prefixes, any-tag, no tags, null deployment, end times, and a
+/// count that agrees with the list.
+pub async fn flow_run_filter_negations_and_nulls<S: Store>(store: &S) {
+    let t = base_time();
+    let mut a = flow_run("etl", "Brave-Otter", 0);
+    a.tags = vec!["prod".into(), "eu".into()];
+    a.deployment_id = Some(Uuid::new_v4());
+    a.work_pool_name = Some("pool".into());
+    let mut b = flow_run("etl", "calm-otter", 1);
+    b.tags = vec!["dev".into()];
+    let c = flow_run("report", "brave-fox", 2);
+    for r in [&a, &b, &c] {
+        store.create_flow_run(r).await.expect("create");
+    }
+    for (run, secs) in [(&a, 10), (&b, 20)] {
+        store
+            .set_flow_run_state(run.id, &at(State::running(), t + Duration::seconds(secs)))
+            .await
+            .expect("s");
+    }
+    store
+        .set_flow_run_state(
+            a.id,
+            &at(
+                State::new(StateType::Completed, "Completed"),
+                t + Duration::seconds(30),
+            ),
+        )
+        .await
+        .expect("s");
+    store
+        .set_flow_run_state(b.id, &State::new(StateType::Running, "Retrying"))
+        .await
+        .expect("s");
+    flush(store).await;
+
+    let f = FlowRunFilter::default;
+    let cases: Vec<(&str, FlowRunFilter, Vec<Uuid>)> = vec![
+        (
+            "ids_not",
+            FlowRunFilter {
+                ids_not: Some(vec![b.id]),
+                ..f()
+            },
+            vec![c.id, a.id],
+        ),
+        (
+            "names_not",
+            FlowRunFilter {
+                names_not: Some(vec!["brave-fox".into()]),
+                ..f()
+            },
+            vec![b.id, a.id],
+        ),
+        (
+            "name_like ignores case",
+            FlowRunFilter {
+                name_like: Some("BRAVE".into()),
+                ..f()
+            },
+            vec![c.id, a.id],
+        ),
+        (
+            "name_like inside",
+            FlowRunFilter {
+                name_like: Some("otter".into()),
+                ..f()
+            },
+            vec![b.id, a.id],
+        ),
+        (
+            "name_startswith is case-sensitive",
+            FlowRunFilter {
+                name_startswith: Some("brave".into()),
+                ..f()
+            },
+            vec![c.id],
+        ),
+        (
+            "state_names_not",
+            FlowRunFilter {
+                state_names_not: Some(vec!["Retrying".into()]),
+                ..f()
+            },
+            vec![c.id, a.id],
+        ),
+        (
+            "tags_any",
+            FlowRunFilter {
+                tags_any: Some(vec!["eu".into(), "dev".into()]),
+                ..f()
+            },
+            vec![b.id, a.id],
+        ),
+        (
+            "tags_any empty",
+            FlowRunFilter {
+                tags_any: Some(vec![]),
+                ..f()
+            },
+            vec![],
+        ),
+        (
+            "tags_empty",
+            FlowRunFilter {
+                tags_empty: Some(true),
+                ..f()
+            },
+            vec![c.id],
+        ),
+        (
+            "tags not empty",
+            FlowRunFilter {
+                tags_empty: Some(false),
+                ..f()
+            },
+            vec![b.id, a.id],
+        ),
+        (
+            "no deployment",
+            FlowRunFilter {
+                deployment_id_is_null: Some(true),
+                ..f()
+            },
+            vec![c.id, b.id],
+        ),
+        (
+            "a deployment",
+            FlowRunFilter {
+                deployment_id_is_null: Some(false),
+                ..f()
+            },
+            vec![a.id],
+        ),
+        (
+            "deployment_ids_not",
+            FlowRunFilter {
+                deployment_ids_not: a.deployment_id.map(|d| vec![d]),
+                ..f()
+            },
+            vec![c.id, b.id],
+        ),
+        (
+            "no pool",
+            FlowRunFilter {
+                work_pool_name_is_null: Some(true),
+                ..f()
+            },
+            vec![c.id, b.id],
+        ),
+        (
+            "never started",
+            FlowRunFilter {
+                start_time_is_null: Some(true),
+                ..f()
+            },
+            vec![c.id],
+        ),
+        (
+            "started",
+            FlowRunFilter {
+                start_time_is_null: Some(false),
+                ..f()
+            },
+            vec![b.id, a.id],
+        ),
+        (
+            "not ended",
+            FlowRunFilter {
+                end_time_is_null: Some(true),
+                ..f()
+            },
+            vec![c.id, b.id],
+        ),
+        (
+            "ended after",
+            FlowRunFilter {
+                end_time_after: Some(t + Duration::seconds(25)),
+                ..f()
+            },
+            vec![a.id],
+        ),
+        (
+            "ended before",
+            FlowRunFilter {
+                end_time_before: Some(t + Duration::seconds(25)),
+                ..f()
+            },
+            vec![],
+        ),
+        (
+            "combined",
+            FlowRunFilter {
+                name_like: Some("otter".into()),
+                tags_any: Some(vec!["prod".into()]),
+                end_time_is_null: Some(false),
+                ..f()
+            },
+            vec![a.id],
+        ),
+    ];
+    for (what, filter, want) in cases {
+        assert_eq!(ids_of(store, filter.clone()).await, want, "{what}");
+        let count = store.count_flow_runs(&filter).await.expect("count");
+        assert_eq!(count, want.len() as u64, "count of {what}");
+    }
+    let paged = FlowRunFilter {
+        limit: Some(1),
+        offset: 1,
+        ..f()
+    };
+    assert_eq!(
+        store.count_flow_runs(&paged).await.expect("count"),
+        3,
+        "count ignores the page"
+    );
+}
+
 /// Flow run sort orders, limit and offset.
 pub async fn flow_run_sort_and_page<S: Store>(store: &S) {
     let names = ["delta", "alpha", "charlie", "bravo", "echo"];
@@ -846,7 +1066,8 @@ pub async fn flow_run_deployment_pool_and_expected_start<S: Store>(store: &S) {
             }
         )
         .await,
-        vec![a.id]
+        // c has no expected start: it is expected at its creation (t + 2 s).
+        vec![c.id, a.id]
     );
     assert_eq!(
         ids_of(

@@ -58,16 +58,46 @@ pub struct FlowRunFilter {
     pub work_pool_names: Option<Vec<String>>,
     /// Runs carrying every one of these tags.
     pub tags_all: Option<Vec<String>>,
-    /// Runs expected to start at or after this time (runs with no expected
-    /// start time do not match).
+    /// Runs expected to start at or after this time (a run with no expected
+    /// start time is expected at its creation, as in the sort).
     pub expected_start_time_after: Option<DateTime<Utc>>,
-    /// Runs expected to start at or before this time (runs with no expected
-    /// start time do not match).
+    /// Runs expected to start at or before this time (a run with no
+    /// expected start time is expected at its creation).
     pub expected_start_time_before: Option<DateTime<Utc>>,
     /// Runs that started at or after this time.
     pub start_time_after: Option<DateTime<Utc>>,
     /// Runs that started at or before this time.
     pub start_time_before: Option<DateTime<Utc>>,
+    /// Runs with none of these ids.
+    pub ids_not: Option<Vec<Uuid>>,
+    /// Runs with none of these names.
+    pub names_not: Option<Vec<String>>,
+    /// Runs whose name contains this, ignoring ASCII case (Prefect's
+    /// `like_`; `%` and `_` are wildcards).
+    pub name_like: Option<String>,
+    /// Runs whose name starts with this.
+    pub name_startswith: Option<String>,
+    /// Runs whose current state has none of these names.
+    pub state_names_not: Option<Vec<String>>,
+    /// Runs carrying at least one of these tags.
+    pub tags_any: Option<Vec<String>>,
+    /// Runs with no tags (`true`) or with some (`false`).
+    pub tags_empty: Option<bool>,
+    /// Runs not created from one of these deployments (runs of no
+    /// deployment match).
+    pub deployment_ids_not: Option<Vec<Uuid>>,
+    /// Runs of no deployment (`true`) or of one (`false`).
+    pub deployment_id_is_null: Option<bool>,
+    /// Runs of no work pool (`true`) or of one (`false`).
+    pub work_pool_name_is_null: Option<bool>,
+    /// Runs that never started (`true`) or did (`false`).
+    pub start_time_is_null: Option<bool>,
+    /// Runs that ended at or after this time.
+    pub end_time_after: Option<DateTime<Utc>>,
+    /// Runs that ended at or before this time.
+    pub end_time_before: Option<DateTime<Utc>>,
+    /// Runs that have not ended (`true`) or have (`false`).
+    pub end_time_is_null: Option<bool>,
     /// Order of the results.
     pub sort: FlowRunSort,
     /// At most this many results.

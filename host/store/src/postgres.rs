@@ -452,6 +452,10 @@ impl Store for PgStore {
         reads::list_flow_runs(self.reads(), filter).await
     }
 
+    async fn count_flow_runs(&self, filter: &FlowRunFilter) -> Result<u64, StoreError> {
+        reads::count_flow_runs(self.reads(), filter).await
+    }
+
     async fn read_flow_run_states(&self, flow_run_id: Uuid) -> Result<Vec<State>, StoreError> {
         reads::flow_run_states(self.reads(), flow_run_id).await
     }

@@ -139,20 +139,101 @@ impl Sql {
         self.push(")");
     }
 
+    /// `column NOT IN (values)` when `values` is given (a null `column`
+    /// passes); an empty list excludes nothing.
+    pub fn none_of<T: Into<Arg>>(&mut self, column: &str, values: Option<Vec<T>>) {
+        let Some(values) = values else { return };
+        if values.is_empty() {
+            return;
+        }
+        self.cond().push("(").push(column).push(" IS NULL OR ");
+        self.push(column).push(" NOT IN (");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push("))");
+    }
+
+    /// `column IS NULL` (`Some(true)`) or `IS NOT NULL` (`Some(false)`).
+    pub fn is_null(&mut self, column: &str, null: Option<bool>) {
+        match null {
+            Some(true) => {
+                self.cond().push(column).push(" IS NULL");
+            }
+            Some(false) => {
+                self.cond().push(column).push(" IS NOT NULL");
+            }
+            None => {}
+        }
+    }
+
+    /// `column` within `[after, before]`, each bound optional.
+    pub fn time_range(
+        &mut self,
+        column: &str,
+        after: Option<DateTime<Utc>>,
+        before: Option<DateTime<Utc>>,
+    ) {
+        if let Some(t) = after {
+            self.cond().push(column).push(" >= ").bind(t);
+        }
+        if let Some(t) = before {
+            self.cond().push(column).push(" <= ").bind(t);
+        }
+    }
+
+    /// The JSON array of text in `column` holds one of `tags` (none when
+    /// `tags` is empty).
+    pub fn has_any_tag(&mut self, column: &str, tags: &[String]) {
+        if tags.is_empty() {
+            self.cond().push("1 = 0");
+            return;
+        }
+        self.cond().push("(");
+        for (i, tag) in tags.iter().enumerate() {
+            if i > 0 {
+                self.push(" OR ");
+            }
+            self.tag_test(column, tag);
+        }
+        self.push(")");
+    }
+
+    /// The JSON array of text in `column` is empty (`true`) or not.
+    pub fn tags_empty(&mut self, column: &str, empty: bool) {
+        let op = if empty { " = " } else { " > " };
+        match self.dialect {
+            Dialect::Sqlite => self.cond().push("json_array_length(").push(column),
+            Dialect::Postgres => self
+                .cond()
+                .push("jsonb_array_length((")
+                .push(column)
+                .push(")::jsonb"),
+        };
+        self.push(")").push(op).push("0");
+    }
+
     /// The JSON array of text in `column` holds `tag`.
     pub fn has_tag(&mut self, column: &str, tag: &str) {
+        self.cond();
+        self.tag_test(column, tag);
+    }
+
+    /// The test of [`Sql::has_tag`], without its `WHERE`/`AND`.
+    fn tag_test(&mut self, column: &str, tag: &str) {
         match self.dialect {
             Dialect::Sqlite => {
-                self.cond()
-                    .push("EXISTS (SELECT 1 FROM json_each(")
+                self.push("EXISTS (SELECT 1 FROM json_each(")
                     .push(column)
                     .push(") WHERE json_each.value = ")
                     .bind(tag)
                     .push(")");
             }
             Dialect::Postgres => {
-                self.cond()
-                    .push("(")
+                self.push("(")
                     .push(column)
                     .push(")::jsonb @> jsonb_build_array(")
                     .bind(tag)
@@ -173,6 +254,21 @@ impl Sql {
             .push("'%' || ")
             .bind(needle)
             .push(end);
+    }
+
+    /// `column` starts with `prefix` (case-sensitive; no wildcards).
+    pub fn starts_with(&mut self, column: &str, prefix: &str) {
+        let f = match self.dialect {
+            Dialect::Sqlite => "substr(",
+            Dialect::Postgres => "left(",
+        };
+        let len = i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX);
+        self.cond().push(f).push(column);
+        match self.dialect {
+            Dialect::Sqlite => self.push(", 1, ").bind(len),
+            Dialect::Postgres => self.push(", ").bind(len).push("::int"),
+        };
+        self.push(") = ").bind(prefix);
     }
 
     /// `LIMIT`/`OFFSET`; no limit when `limit` is `None`.
@@ -296,6 +392,12 @@ impl Reader {
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct TextRow {
     pub value: String,
+}
+
+/// A `COUNT(*) AS value`.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct CountRow {
+    pub value: i64,
 }
 
 /// One bytes column.

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 use weft_core::{CacheEntry, FlowRun, LogEntry, State, StateType, TaskRun};
 
-use crate::query::{Reader, Sql};
+use crate::query::{CountRow, Reader, Sql};
 use chrono::{DateTime, Utc};
 use weft_core::{ComponentRecord, Deployment, Variable, WorkPool};
 
@@ -117,28 +117,51 @@ pub(crate) async fn find_flow_run(db: &Reader, key: &str) -> Result<Option<FlowR
 /// Appends a flow run filter's conditions (runs aliased `r`).
 pub(crate) fn flow_run_conditions(q: &mut Sql, f: &FlowRunFilter) {
     q.any_of("r.id", ids(&f.ids));
+    q.none_of("r.id", ids(&f.ids_not));
     q.any_of("r.name", f.names.clone());
+    q.none_of("r.name", f.names_not.clone());
+    if let Some(like) = &f.name_like {
+        q.contains("r.name", like);
+    }
+    if let Some(prefix) = &f.name_startswith {
+        q.starts_with("r.name", prefix);
+    }
     q.any_of("r.flow_name", f.flow_names.clone());
     q.any_of("r.state_type", types(&f.state_types));
     q.any_of("r.state_name", f.state_names.clone());
+    q.none_of("r.state_name", f.state_names_not.clone());
     q.any_of("r.deployment_name", f.deployment_names.clone());
     q.any_of("r.deployment_id", ids(&f.deployment_ids));
+    q.none_of("r.deployment_id", ids(&f.deployment_ids_not));
+    q.is_null("r.deployment_id", f.deployment_id_is_null);
     q.any_of("r.work_pool_name", f.work_pool_names.clone());
+    q.is_null("r.work_pool_name", f.work_pool_name_is_null);
     for tag in f.tags_all.iter().flatten() {
         q.has_tag("r.tags", tag);
     }
-    if let Some(t) = f.start_time_after {
-        q.cond().push("r.start_time >= ").bind(t);
+    if let Some(tags) = &f.tags_any {
+        q.has_any_tag("r.tags", tags);
     }
-    if let Some(t) = f.start_time_before {
-        q.cond().push("r.start_time <= ").bind(t);
+    if let Some(empty) = f.tags_empty {
+        q.tags_empty("r.tags", empty);
     }
-    if let Some(t) = f.expected_start_time_after {
-        q.cond().push("r.expected_start_time >= ").bind(t);
-    }
-    if let Some(t) = f.expected_start_time_before {
-        q.cond().push("r.expected_start_time <= ").bind(t);
-    }
+    q.time_range("r.start_time", f.start_time_after, f.start_time_before);
+    q.is_null("r.start_time", f.start_time_is_null);
+    q.time_range("r.end_time", f.end_time_after, f.end_time_before);
+    q.is_null("r.end_time", f.end_time_is_null);
+    q.time_range(
+        EXPECTED_START,
+        f.expected_start_time_after,
+        f.expected_start_time_before,
+    );
+}
+
+/// How many flow runs match a filter (its sort and page ignored).
+pub(crate) async fn count_flow_runs(db: &Reader, f: &FlowRunFilter) -> Result<u64, StoreError> {
+    let mut q = db.sql("SELECT COUNT(*) AS value FROM flow_runs r");
+    flow_run_conditions(&mut q, f);
+    let row: Option<CountRow> = db.optional(&q).await?;
+    Ok(row.map_or(0, |r| u64::try_from(r.value).unwrap_or(0)))
 }
 
 /// Flow runs matching a filter.

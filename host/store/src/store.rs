@@ -84,6 +84,10 @@ pub trait Store: RunRecorder {
     /// The flow runs matching `filter`, in its order.
     async fn list_flow_runs(&self, filter: &FlowRunFilter) -> Result<Vec<FlowRun>, StoreError>;
 
+    /// How many flow runs match a filter (its sort, limit and offset are
+    /// ignored).
+    async fn count_flow_runs(&self, filter: &FlowRunFilter) -> Result<u64, StoreError>;
+
     /// A flow run's state history, oldest first.
     async fn read_flow_run_states(&self, flow_run_id: Uuid) -> Result<Vec<State>, StoreError>;
 

@@ -7,16 +7,13 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use weft_core::{FlowRun, State as CoreState};
+use weft_core::{FlowRun, State as CoreState, StateType};
 use weft_store::{FlowRunFilter, FlowRunSort, Transition};
 
 use super::Linker;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
-use crate::models::flow_run::{
-    FlowRunCreate, FlowRunFilterBody, FlowRunOut, deployment_id_of, expected_start_time,
-    work_pool_of,
-};
+use crate::models::flow_run::{FlowRunCreate, FlowRunCriteria, FlowRunFilterBody, FlowRunOut};
 use crate::models::state::{OrchestrationResult, SetStateBody, StateOut, parse_state_type};
 use crate::{AppState, RequestContext};
 
@@ -189,7 +186,7 @@ async fn filter_flow_runs(
     ctx: RequestContext,
     Json(body): Json<FlowRunFilterBody>,
 ) -> ApiResult<axum::Json<Vec<FlowRunOut>>> {
-    let runs = query(&state, &ctx, &body, true).await?;
+    let runs = query(&state, &ctx, &body).await?;
     Ok(axum::Json(Linker::new(&state, &ctx).flow_runs(runs).await?))
 }
 
@@ -199,23 +196,28 @@ async fn filter_flow_runs(
     responses((status = 200, body = u64), (status = 422, body = ErrorBody)))]
 async fn count_flow_runs(
     State(state): State<AppState>,
-    ctx: RequestContext,
+    _ctx: RequestContext,
     Json(body): Json<FlowRunFilterBody>,
-) -> ApiResult<axum::Json<usize>> {
-    Ok(axum::Json(query(&state, &ctx, &body, false).await?.len()))
+) -> ApiResult<axum::Json<u64>> {
+    let filter = store_filter(&state, &body).await?;
+    Ok(axum::Json(state.store.count_flow_runs(&filter).await?))
 }
 
-/// Runs the filter: what the store can answer it answers; the rest is
-/// checked here, and then pagination (and an unsupported sort) too.
+/// The runs a filter body selects, sorted and paginated, all in the store.
 pub(crate) async fn query(
     state: &AppState,
     _ctx: &RequestContext,
     body: &FlowRunFilterBody,
-    paginate: bool,
 ) -> ApiResult<Vec<FlowRun>> {
-    let mut filter = FlowRunFilter::default();
-    let mut exact = true;
-    let sort = match body.sort.as_deref() {
+    let mut filter = store_filter(state, body).await?;
+    filter.sort = parse_sort(body.sort.as_deref())?;
+    filter.limit = body.limit;
+    filter.offset = body.offset.unwrap_or(0);
+    Ok(state.store.list_flow_runs(&filter).await?)
+}
+
+fn parse_sort(sort: Option<&str>) -> ApiResult<FlowRunSort> {
+    Ok(match sort {
         None | Some("ID_DESC") => FlowRunSort::CreatedDesc,
         Some("START_TIME_DESC") => FlowRunSort::StartTimeDesc,
         Some("START_TIME_ASC") => FlowRunSort::StartTimeAsc,
@@ -230,102 +232,153 @@ pub(crate) async fn query(
                 "unknown flow run sort `{other}` (expected ID_DESC, START_TIME_ASC, START_TIME_DESC, EXPECTED_START_TIME_ASC, EXPECTED_START_TIME_DESC, NAME_ASC, NAME_DESC, NEXT_SCHEDULED_START_TIME_ASC or END_TIME_DESC)"
             )));
         }
-    };
-    filter.sort = sort;
-    if let Some(runs) = &body.flow_runs {
-        if let Some(id) = &runs.id {
-            filter.ids = id.any_.clone();
-            exact &= id.not_any_.is_none() && id.is_null_.is_none();
-        }
-        if let Some(name) = &runs.name {
-            filter.names = name.any_.clone();
-            exact &= name.is_only_any();
-        }
-        if let Some(s) = &runs.state {
-            if let Some(t) = &s.state_type {
-                if let Some(any) = &t.any_ {
-                    let types = any
-                        .iter()
-                        .map(|t| parse_state_type(t))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    filter.state_types = Some(types);
-                }
-                for t in t.not_any_.iter().flatten() {
-                    parse_state_type(t)?;
-                }
-                exact &= t.is_only_any();
-            }
-            if let Some(n) = &s.name {
-                filter.state_names = n.any_.clone();
-                exact &= n.is_only_any();
-            }
-        }
-        if let Some(tags) = &runs.tags {
-            filter.tags_all = tags.all_.clone();
-            exact &= tags.any_.is_none() && tags.is_null_.is_none();
-        }
-        if let Some(t) = &runs.start_time {
-            filter.start_time_after = t.after_;
-            filter.start_time_before = t.before_;
-            exact &= t.is_null_.is_none();
-        }
-        if let Some(d) = &runs.deployment_id {
-            filter.deployment_ids = d.any_.clone();
-            exact &= d.not_any_.is_none() && d.is_null_.is_none();
-        }
-        if let Some(t) = &runs.expected_start_time {
-            filter.expected_start_time_after = t.after_;
-            filter.expected_start_time_before = t.before_;
-            exact &= t.is_null_.is_none();
-        }
-        if let Some(q) = &runs.work_queue_name {
-            filter.work_pool_names = q.any_.clone();
-            exact &= q.is_only_any();
-        }
-        exact &= runs.end_time.is_none();
+    })
+}
+
+/// Translates a Prefect filter body into one store query. Criteria on the
+/// few flows, deployments and work pools are resolved to their names or
+/// ids first, so every condition on the runs themselves runs in SQL.
+async fn store_filter(state: &AppState, body: &FlowRunFilterBody) -> ApiResult<FlowRunFilter> {
+    let mut f = FlowRunFilter::default();
+    if let Some(c) = &body.flow_runs {
+        run_criteria(state, c, &mut f).await?;
     }
     if let Some(flows) = &body.flows {
-        let all = state.store.list_flows().await?;
-        let names: Vec<String> = all
+        let names = state
+            .store
+            .list_flows()
+            .await?
             .into_iter()
-            .filter(|f| {
-                flows.id.as_ref().is_none_or(|i| i.matches(Some(f.id)))
-                    && flows.name.as_ref().is_none_or(|n| n.matches(&f.name))
+            .filter(|fl| {
+                flows.id.as_ref().is_none_or(|i| i.matches(Some(fl.id)))
+                    && flows.name.as_ref().is_none_or(|n| n.matches(&fl.name))
+                    && flows.tags.as_ref().is_none_or(|t| t.matches(&[]))
             })
-            .map(|f| f.name)
+            .map(|fl| fl.name)
             .collect();
-        filter.flow_names = Some(names);
+        f.flow_names = Some(names);
     }
     if let Some(d) = &body.deployments {
-        if let Some(n) = &d.name {
-            filter.deployment_names = n.any_.clone();
-            exact &= n.is_only_any();
-        }
-        if let Some(i) = &d.id {
-            filter.deployment_ids = intersect(filter.deployment_ids.take(), i.any_.clone());
-            exact &= i.not_any_.is_none() && i.is_null_.is_none();
-        }
-        exact &= d.tags.is_none() && d.work_queue_name.is_none();
+        let ids = state
+            .store
+            .list_deployments(&weft_store::DeploymentFilter::default())
+            .await?
+            .into_iter()
+            .filter(|dep| {
+                d.id.as_ref().is_none_or(|i| i.matches(Some(dep.id)))
+                    && d.name.as_ref().is_none_or(|n| n.matches(&dep.name))
+                    && d.tags.as_ref().is_none_or(|t| t.matches(&dep.tags))
+                    && d.work_queue_name
+                        .as_ref()
+                        .is_none_or(|n| dep.work_pool_name.as_deref().is_some_and(|p| n.matches(p)))
+            })
+            .map(|dep| dep.id)
+            .collect();
+        f.deployment_ids = intersect(f.deployment_ids.take(), Some(ids));
     }
     if let Some(w) = &body.work_pools {
-        if let Some(n) = &w.name {
-            filter.work_pool_names = intersect(filter.work_pool_names.take(), n.any_.clone());
-            exact &= n.is_only_any();
+        let names = state
+            .store
+            .list_work_pools(&weft_store::WorkPoolFilter::default())
+            .await?
+            .into_iter()
+            .filter(|p| {
+                w.id.as_ref().is_none_or(|i| i.matches(Some(p.id)))
+                    && w.name.as_ref().is_none_or(|n| n.matches(&p.name))
+                    && w.pool_type.as_ref().is_none_or(|t| t.matches(&p.pool_type))
+            })
+            .map(|p| p.name)
+            .collect();
+        f.work_pool_names = intersect(f.work_pool_names.take(), Some(names));
+    }
+    Ok(f)
+}
+
+/// The `flow_runs` criteria, on the runs' own columns.
+async fn run_criteria(
+    state: &AppState,
+    c: &FlowRunCriteria,
+    f: &mut FlowRunFilter,
+) -> ApiResult<()> {
+    if let Some(id) = &c.id {
+        f.ids = id.any_.clone();
+        f.ids_not = id.not_any_.clone();
+        if id.is_null_ == Some(true) {
+            f.ids = Some(Vec::new());
         }
-        exact &= w.id.is_none() && w.pool_type.is_none();
     }
-    if paginate && exact {
-        filter.limit = body.limit;
-        filter.offset = body.offset.unwrap_or(0);
+    if let Some(name) = &c.name {
+        f.names = name.any_.clone();
+        f.names_not = name.not_any_.clone();
+        f.name_like = name.like_.clone();
+        f.name_startswith = name.startswith_.clone();
     }
-    let mut runs = state.store.list_flow_runs(&filter).await?;
-    if !exact {
-        runs.retain(|r| matches(body, r));
-        if paginate {
-            runs = crate::models::filter::paginate(runs, body.limit, body.offset);
+    if let Some(s) = &c.state {
+        if let Some(t) = &s.state_type {
+            for name in t.any_.iter().chain(t.not_any_.iter()).flatten() {
+                parse_state_type(name)?;
+            }
+            // Nine types: any test on them resolves to a list of types.
+            let types = StateType::ALL
+                .into_iter()
+                .filter(|ty| t.matches(ty.as_str()))
+                .collect();
+            f.state_types = Some(types);
+        }
+        if let Some(n) = &s.name {
+            if n.like_.is_some() || n.startswith_.is_some() {
+                return Err(ApiError::invalid(
+                    "a state name filter takes `any_` and `not_any_` only",
+                ));
+            }
+            f.state_names = n.any_.clone();
+            f.state_names_not = n.not_any_.clone();
         }
     }
-    Ok(runs)
+    if let Some(tags) = &c.tags {
+        f.tags_all = tags.all_.clone();
+        f.tags_any = tags.any_.clone();
+        f.tags_empty = tags.is_null_;
+    }
+    if let Some(d) = &c.deployment_id {
+        f.deployment_ids = d.any_.clone();
+        f.deployment_ids_not = d.not_any_.clone();
+        f.deployment_id_is_null = d.is_null_;
+    }
+    if let Some(t) = &c.start_time {
+        f.start_time_after = t.after_;
+        f.start_time_before = t.before_;
+        f.start_time_is_null = t.is_null_;
+    }
+    if let Some(t) = &c.end_time {
+        f.end_time_after = t.after_;
+        f.end_time_before = t.before_;
+        f.end_time_is_null = t.is_null_;
+    }
+    if let Some(t) = &c.expected_start_time {
+        f.expected_start_time_after = t.after_;
+        f.expected_start_time_before = t.before_;
+        if t.is_null_ == Some(true) {
+            // Every run has an expected start time (its creation at worst).
+            f.ids = Some(Vec::new());
+        }
+    }
+    if let Some(q) = &c.work_queue_name {
+        if q.is_only_any() {
+            f.work_pool_names = q.any_.clone();
+        } else {
+            let names = state
+                .store
+                .list_work_pools(&weft_store::WorkPoolFilter::default())
+                .await?
+                .into_iter()
+                .map(|p| p.name)
+                .filter(|n| q.matches(n))
+                .collect();
+            f.work_pool_names = Some(names);
+        }
+    }
+    Ok(())
 }
 
 fn intersect<T: PartialEq>(a: Option<Vec<T>>, b: Option<Vec<T>>) -> Option<Vec<T>> {
@@ -333,57 +386,6 @@ fn intersect<T: PartialEq>(a: Option<Vec<T>>, b: Option<Vec<T>>) -> Option<Vec<T
         (Some(a), Some(b)) => Some(a.into_iter().filter(|x| b.contains(x)).collect()),
         (a, b) => a.or(b),
     }
-}
-
-/// Whether `run` passes the criteria the store did not check.
-fn matches(body: &FlowRunFilterBody, run: &FlowRun) -> bool {
-    let Some(c) = &body.flow_runs else {
-        return work_pools_match(body, run) && deployments_match(body, run);
-    };
-    c.id.as_ref().is_none_or(|f| f.matches(Some(run.id)))
-        && c.name.as_ref().is_none_or(|f| f.matches(&run.name))
-        && c.tags.as_ref().is_none_or(|f| f.matches(&run.tags))
-        && c.deployment_id
-            .as_ref()
-            .is_none_or(|f| f.matches(deployment_id_of(run)))
-        && c.state.as_ref().is_none_or(|s| {
-            s.state_type
-                .as_ref()
-                .is_none_or(|f| f.matches(run.state.state_type.as_str()))
-                && s.name.as_ref().is_none_or(|f| f.matches(&run.state.name))
-        })
-        && c.start_time
-            .as_ref()
-            .is_none_or(|f| f.matches(run.start_time))
-        && c.end_time.as_ref().is_none_or(|f| f.matches(run.end_time))
-        && c.expected_start_time
-            .as_ref()
-            .is_none_or(|f| f.matches(Some(expected_start_time(run))))
-        && c.work_queue_name
-            .as_ref()
-            .is_none_or(|f| work_pool_of(run).is_some_and(|p| f.matches(&p)))
-        && work_pools_match(body, run)
-        && deployments_match(body, run)
-}
-
-fn work_pools_match(body: &FlowRunFilterBody, run: &FlowRun) -> bool {
-    body.work_pools.as_ref().is_none_or(|w| {
-        w.name
-            .as_ref()
-            .is_none_or(|f| work_pool_of(run).is_some_and(|p| f.matches(&p)))
-            && w.id.is_none()
-            && w.pool_type.is_none()
-    })
-}
-
-fn deployments_match(body: &FlowRunFilterBody, run: &FlowRun) -> bool {
-    body.deployments.as_ref().is_none_or(|d| {
-        d.id.as_ref()
-            .is_none_or(|f| f.matches(deployment_id_of(run)))
-            && d.name
-                .as_ref()
-                .is_none_or(|f| run.deployment_name.as_deref().is_some_and(|n| f.matches(n)))
-    })
 }
 
 /// Proposes a new state. Prefect's rule: a run in a terminal state does
