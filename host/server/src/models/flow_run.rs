@@ -12,6 +12,7 @@ use super::filter::{
     DeploymentFilter, FlowFilter, IdFilter, NameFilter, TagsFilter, TimeFilter, WorkPoolFilter,
 };
 use super::state::{StateCreate, StateOut};
+use super::work_pool::default_queue_id;
 
 /// Prefect's `empirical_policy` of a flow run.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -76,7 +77,7 @@ pub struct FlowRunOut {
     pub deployment_id: Option<Uuid>,
     /// The deployment's version.
     pub deployment_version: Option<String>,
-    /// The work queue (weft has one per pool: none).
+    /// The work queue: its pool's default queue (weft has one per pool).
     pub work_queue_id: Option<Uuid>,
     /// The work queue's name.
     pub work_queue_name: Option<String>,
@@ -197,7 +198,7 @@ impl FlowRunOut {
             state_id: run.state.id,
             deployment_id,
             deployment_version: None,
-            work_queue_id: None,
+            work_queue_id: links.work_pool_id.map(default_queue_id),
             work_queue_name: work_pool_name.as_ref().map(|_| "default".to_string()),
             flow_version: Some(run.component_digest.clone()).filter(|d| !d.is_empty()),
             parameters: run.parameters,

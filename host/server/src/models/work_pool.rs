@@ -33,8 +33,10 @@ pub struct WorkPoolOut {
     pub concurrency_limit: Option<u32>,
     /// `READY`, `NOT_READY` or `PAUSED`.
     pub status: String,
-    /// Its default queue (weft has none).
-    pub default_queue_id: Option<Uuid>,
+    /// Its default queue: weft's pools have one implicit queue, `default`,
+    /// whose id is [`default_queue_id`] of the pool. Prefect's client
+    /// requires this field to be a UUID (a null fails its `WorkPool`).
+    pub default_queue_id: Uuid,
     /// Unused by weft.
     pub storage_configuration: serde_json::Value,
 }
@@ -52,10 +54,16 @@ impl From<WorkPool> for WorkPoolOut {
             base_job_template: serde_json::json!({}),
             is_paused: p.is_paused,
             concurrency_limit: p.concurrency_limit,
-            default_queue_id: None,
+            default_queue_id: default_queue_id(p.id),
             storage_configuration: serde_json::json!({}),
         }
     }
+}
+
+/// The id of the one queue (`default`) of the pool `pool_id`: the pool's
+/// own id, as weft keeps no separate queue records.
+pub fn default_queue_id(pool_id: Uuid) -> Uuid {
+    pool_id
 }
 
 /// The body of `POST /api/work_pools/`.
@@ -120,7 +128,7 @@ pub struct ScheduledRunsQuery {
 pub struct WorkerFlowRun {
     /// The pool's id.
     pub work_pool_id: Uuid,
-    /// The queue's id (weft: none).
+    /// The queue's id: the pool's default queue.
     pub work_queue_id: Option<Uuid>,
     /// The run.
     pub flow_run: FlowRunOut,

@@ -16,7 +16,7 @@ use crate::extract::Json;
 use crate::models::filter::paginate;
 use crate::models::work_pool::{
     ClaimBody, HeartbeatBody, ScheduledRunsQuery, WorkPoolCreate, WorkPoolFilterBody, WorkPoolOut,
-    WorkPoolUpdate, WorkerFlowRun,
+    WorkPoolUpdate, WorkerFlowRun, default_queue_id,
 };
 use crate::{AppState, RequestContext};
 
@@ -165,7 +165,7 @@ async fn worker_runs(
         .into_iter()
         .map(|flow_run| WorkerFlowRun {
             work_pool_id: pool.id,
-            work_queue_id: None,
+            work_queue_id: Some(default_queue_id(pool.id)),
             flow_run,
         })
         .collect())
