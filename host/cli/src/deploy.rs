@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use weft_core::{LogLevel, State, StateType};
+use weft_core::{LogLevel, RunLimits, State, StateType};
 use weft_worker::ApiClient;
 use weft_worker::api::{ApiFlowRun, ApiState};
 
@@ -47,6 +47,9 @@ pub struct DeployArgs {
     /// A description.
     #[arg(long)]
     pub description: Option<String>,
+    /// The sandbox limits of its runs (the same flags as `weft run`).
+    #[command(flatten)]
+    pub limits: crate::run::LimitArgs,
 }
 
 /// The `weft deployment` commands.
@@ -116,6 +119,8 @@ struct DeploymentOut {
     schedules: Vec<Value>,
     #[serde(default)]
     paused: bool,
+    #[serde(default)]
+    limits: RunLimits,
 }
 
 /// Uploads a component file or crate directory; returns what the server
@@ -186,6 +191,7 @@ pub async fn deploy(args: DeployArgs, api: ApiClient) -> anyhow::Result<ExitCode
         "allowed_secrets": args.allow_secret,
         "schedules": schedules,
         "description": args.description,
+        "limits": args.limits.run_limits(),
     });
     let deployment: DeploymentOut = api
         .post(&["deployments", ""], &body)
@@ -199,6 +205,7 @@ pub async fn deploy(args: DeployArgs, api: ApiClient) -> anyhow::Result<ExitCode
         short(&component.digest),
         args.pool
     );
+    println!("Its runs' limits: {}.", describe_limits(&deployment.limits));
     println!(
         "Run it with: weft deployment run '{}/{}'",
         flow, deployment.name
@@ -224,7 +231,7 @@ async fn ls(api: &ApiClient) -> anyhow::Result<ExitCode> {
         .post(&["deployments", "filter"], &json!({}))
         .await
         .context("cannot list deployments")?;
-    let mut table = Table::new(&["NAME", "POOL", "COMPONENT", "SCHEDULES", "ID"]);
+    let mut table = Table::new(&["NAME", "POOL", "COMPONENT", "SCHEDULES", "LIMITS", "ID"]);
     for d in deployments {
         table.row(vec![
             format!(
@@ -236,11 +243,55 @@ async fn ls(api: &ApiClient) -> anyhow::Result<ExitCode> {
             d.work_pool_name.unwrap_or_else(|| "-".into()),
             short(&d.component_digest).to_string(),
             d.schedules.len().to_string(),
+            describe_limits(&d.limits),
             d.id.to_string(),
         ]);
     }
     print!("{}", table.render());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The limits that differ from `RunLimits::default()`, in the flags' units
+/// (`fuel=1000 memory-mb=64`), or `default`.
+fn describe_limits(limits: &RunLimits) -> String {
+    let d = RunLimits::default();
+    let mut parts = Vec::new();
+    if limits.fuel != d.fuel {
+        parts.push(match limits.fuel {
+            Some(fuel) => format!("fuel={fuel}"),
+            None => "fuel=unlimited".to_string(),
+        });
+    }
+    if limits.memory_bytes != d.memory_bytes {
+        parts.push(if limits.memory_bytes.is_multiple_of(1 << 20) {
+            format!("memory-mb={}", limits.memory_bytes >> 20)
+        } else {
+            format!("memory-bytes={}", limits.memory_bytes)
+        });
+    }
+    if limits.wall_time != d.wall_time {
+        parts.push(format!("timeout-secs={}", limits.wall_time.as_secs_f64()));
+    }
+    if limits.max_task_runs != d.max_task_runs {
+        parts.push(format!("max-task-runs={}", limits.max_task_runs));
+    }
+    if limits.max_concurrent_tasks != d.max_concurrent_tasks {
+        parts.push(format!(
+            "max-concurrent-tasks={}",
+            limits.max_concurrent_tasks
+        ));
+    }
+    if limits.max_log_bytes != d.max_log_bytes {
+        parts.push(format!("max-log-bytes={}", limits.max_log_bytes));
+    }
+    if limits.max_result_bytes != d.max_result_bytes {
+        parts.push(format!("max-result-bytes={}", limits.max_result_bytes));
+    }
+    if parts.is_empty() {
+        "default".to_string()
+    } else {
+        parts.join(" ")
+    }
 }
 
 async fn run_deployment(api: &ApiClient, args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -395,5 +446,31 @@ pub async fn watch(api: &ApiClient, id: Uuid, name: &str) -> anyhow::Result<Stat
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_millis(500));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_described_by_what_differs_from_the_defaults() {
+        assert_eq!(describe_limits(&RunLimits::default()), "default");
+        let limits = RunLimits {
+            fuel: Some(1000),
+            memory_bytes: 64 << 20,
+            wall_time: Duration::from_millis(1500),
+            ..RunLimits::default()
+        };
+        assert_eq!(
+            describe_limits(&limits),
+            "fuel=1000 memory-mb=64 timeout-secs=1.5"
+        );
+        let limits = RunLimits {
+            fuel: None,
+            max_log_bytes: 10,
+            ..RunLimits::default()
+        };
+        assert_eq!(describe_limits(&limits), "fuel=unlimited max-log-bytes=10");
     }
 }

@@ -32,8 +32,8 @@ use clap::{Parser, Subcommand};
 #[command(name = "weft", version, about, long_about)]
 struct Cli {
     /// The weft server's API (`http://127.0.0.1:4200/api`). With it (or
-    /// `WEFT_API_URL`), `flow-run` commands read the server instead of the
-    /// embedded store.
+    /// `WEFT_API_URL`), `flow-run` and `secret` commands use the server
+    /// instead of the embedded store.
     #[arg(long, global = true, value_name = "URL", env = "WEFT_API_URL")]
     api_url: Option<String>,
     #[command(subcommand)]
@@ -51,7 +51,8 @@ enum Command {
     /// List and inspect flow runs.
     #[command(subcommand)]
     FlowRun(flow_run::FlowRunCommand),
-    /// Manage secrets (encrypted at rest, granted to runs by name).
+    /// Manage secrets (encrypted at rest, granted to runs by name), on the
+    /// server when an API URL is given.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
     /// Run the central server (REST API, optionally an embedded worker).
@@ -102,7 +103,7 @@ async fn dispatch(command: Command, api_url: Option<String>) -> anyhow::Result<E
         Command::Build(args) => build::run(args),
         Command::Run(args) => run::run(args).await,
         Command::FlowRun(command) => flow_run::run(command, api).await,
-        Command::Secret(command) => secret::run(command).await,
+        Command::Secret(command) => secret::run(command, api).await,
         Command::Server(command) => server::run(command).await,
         Command::Worker(command) => worker::run(command, api).await,
         Command::Deploy(args) => deploy::deploy(args, remote::required(api, "deploy")?).await,

@@ -35,6 +35,20 @@ pub struct RunArgs {
     /// Grant the run the secret NAME. Repeatable.
     #[arg(long = "allow-secret", value_name = "NAME")]
     pub allow_secret: Vec<String>,
+    /// Print only the result line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The run's sandbox limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The sandbox limit flags, shared by `weft run` (the run's limits) and
+/// `weft deploy` (the limits of the deployment's runs). Each defaults to
+/// `RunLimits::default()`'s value.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Sandbox limits")]
+pub struct LimitArgs {
     /// Fuel (about one unit per Wasm instruction) for the whole run.
     #[arg(long, value_name = "N", default_value_t = defaults().fuel.unwrap_or(u64::MAX))]
     pub fuel: u64,
@@ -53,9 +67,6 @@ pub struct RunArgs {
     /// Maximum size of a flow or task result, in bytes.
     #[arg(long, value_name = "N", default_value_t = defaults().max_result_bytes)]
     pub max_result_bytes: u64,
-    /// Print only the result line.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// The default limits, shown as the flags' defaults.
@@ -63,10 +74,10 @@ fn defaults() -> RunLimits {
     RunLimits::default()
 }
 
-impl RunArgs {
-    /// The run's limits: the defaults (`RunLimits::default()`), with the
-    /// flags' values.
-    pub fn limits(&self) -> RunLimits {
+impl LimitArgs {
+    /// The limits: the defaults (`RunLimits::default()`), with the flags'
+    /// values.
+    pub fn run_limits(&self) -> RunLimits {
         RunLimits {
             fuel: Some(self.fuel),
             memory_bytes: self.memory_mb.saturating_mul(1 << 20),
@@ -113,7 +124,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         redactor.clone(),
     ));
     let options = RunOptions {
-        limits: args.limits(),
+        limits: args.limits.run_limits(),
         allowed_secrets: args.allow_secret.clone(),
         ..Default::default()
     };
@@ -301,7 +312,7 @@ mod tests {
             args: RunArgs,
         }
         let parsed = Wrapper::parse_from(["weft", "x.wasm"]);
-        assert_eq!(parsed.args.limits(), RunLimits::default());
+        assert_eq!(parsed.args.limits.run_limits(), RunLimits::default());
         let parsed = Wrapper::parse_from([
             "weft",
             "x.wasm",
@@ -312,7 +323,7 @@ mod tests {
             "--timeout-secs",
             "2",
         ]);
-        let limits = parsed.args.limits();
+        let limits = parsed.args.limits.run_limits();
         assert_eq!(limits.memory_bytes, 64 << 20);
         assert_eq!(limits.fuel, Some(5));
         assert_eq!(limits.wall_time, Duration::from_secs(2));

@@ -1,13 +1,18 @@
-//! `weft secret`: sets, lists and removes secrets. Values are read from
-//! stdin (never from the command line, where they would end up in shell
-//! history) and never printed.
+//! `weft secret`: sets, lists and removes secrets, on the server when an
+//! API URL is given (`--api-url` or `WEFT_API_URL`), else in the embedded
+//! store. Values are read from stdin (never from the command line, where
+//! they would end up in shell history) and never printed; the server's API
+//! never returns them either.
 
 use std::io::{IsTerminal as _, Read as _};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::json;
 use weft_store::Store as _;
+use weft_worker::ApiClient;
 
 /// The `weft secret` commands.
 #[derive(Debug, Subcommand)]
@@ -28,18 +33,55 @@ pub struct NameArgs {
     pub name: String,
 }
 
-/// Runs a `weft secret` command.
-pub async fn run(command: SecretCommand) -> anyhow::Result<ExitCode> {
-    // Read the value before opening the store, so a bad value touches nothing.
+/// Runs a `weft secret` command: against the server at `api_url` when one
+/// is given, else against the embedded store.
+pub async fn run(command: SecretCommand, api_url: Option<&str>) -> anyhow::Result<ExitCode> {
+    // Read the value before touching anything, so a bad value changes nothing.
     let value = match &command {
-        SecretCommand::Set(_) => Some(read_value()?),
-        _ => None,
+        SecretCommand::Set(_) => read_value()?,
+        _ => String::new(),
     };
+    match api_url {
+        Some(url) => remote(command, value, crate::remote::client(url)?).await,
+        None => embedded(command, value).await,
+    }
+}
+
+/// Runs a `weft secret` command against a server's `/api/secrets` routes.
+async fn remote(command: SecretCommand, value: String, api: ApiClient) -> anyhow::Result<ExitCode> {
+    match command {
+        SecretCommand::Set(NameArgs { name }) => {
+            api.call(Method::PUT, &["secrets", &name], &json!({ "value": value }))
+                .await
+                .with_context(|| format!("cannot set secret '{name}' on the server"))?;
+            eprintln!("Secret '{name}' set on the server.");
+        }
+        SecretCommand::Ls => {
+            let names: Vec<String> = api
+                .get(&["secrets", ""])
+                .await
+                .context("cannot list the server's secrets")?;
+            for name in names {
+                println!("{name}");
+            }
+        }
+        SecretCommand::Rm(NameArgs { name }) => match api.delete(&["secrets", &name]).await {
+            Ok(()) => eprintln!("Secret '{name}' removed from the server."),
+            Err(e) if e.is_not_found() => bail!("no secret named '{name}' on the server"),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot remove secret '{name}'"));
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a `weft secret` command against the embedded store.
+async fn embedded(command: SecretCommand, value: String) -> anyhow::Result<ExitCode> {
     let store = crate::home::open_store().await?;
     let result = async {
         match command {
             SecretCommand::Set(NameArgs { name }) => {
-                let value = value.unwrap_or_default();
                 store
                     .set_secret(&name, &value)
                     .await

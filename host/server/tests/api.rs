@@ -929,6 +929,73 @@ async fn deployments_work_pools_and_scheduling() {
 }
 
 #[tokio::test]
+async fn deployment_limits_are_stored_read_and_changed() {
+    let s = start().await;
+    let flow_id = s.flow("limited").await;
+    let (st, d) = s
+        .post(
+            "/deployments/",
+            json!({"name": "tight", "flow_id": flow_id,
+                   "limits": {"fuel": 1000, "memory_bytes": 67108864, "wall_time": 30000}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    let did = d["id"].as_str().unwrap().to_string();
+    // Given limits are kept, the others default (as `RunLimits::default()`).
+    let (_, read) = s.get(&format!("/deployments/{did}")).await;
+    assert_eq!(read["limits"]["fuel"], 1000, "{read}");
+    assert_eq!(read["limits"]["memory_bytes"], 64 << 20, "{read}");
+    assert_eq!(read["limits"]["wall_time"], 30000, "{read}");
+    assert_eq!(read["limits"]["max_task_runs"], 100_000, "{read}");
+
+    // A PATCH replaces them; a PATCH without `limits` leaves them alone.
+    assert_eq!(
+        s.call(
+            Method::PATCH,
+            &format!("/deployments/{did}"),
+            Some(json!({"limits": {"fuel": 5, "max_log_bytes": 10}}))
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.call(
+            Method::PATCH,
+            &format!("/deployments/{did}"),
+            Some(json!({"description": "d"}))
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, read) = s.get("/deployments/name/limited/tight").await;
+    assert_eq!(read["limits"]["fuel"], 5, "{read}");
+    assert_eq!(read["limits"]["max_log_bytes"], 10, "{read}");
+    assert_eq!(read["limits"]["memory_bytes"], 512 << 20, "{read}");
+
+    // The upsert by flow and name replaces them too.
+    let (st, again) = s
+        .post(
+            "/deployments/",
+            json!({"name": "tight", "flow_id": flow_id, "limits": {"fuel": 7}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], d["id"]);
+    assert_eq!(again["limits"]["fuel"], 7, "{again}");
+    assert_error(
+        s.post(
+            "/deployments/",
+            json!({"name": "bad", "flow_id": flow_id, "limits": {"fuel": "lots"}}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "",
+    );
+}
+
+#[tokio::test]
 async fn variables_secrets_and_cache() {
     let s = start().await;
     let (st, v) = s
