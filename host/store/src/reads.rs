@@ -18,13 +18,25 @@ use crate::{
     TaskRunSort, VariableFilter, WorkPoolFilter,
 };
 
-pub(crate) const FLOW_RUN_SELECT: &str = "\
-SELECT r.id, r.name, r.flow_name, r.component_digest, r.deployment_name, r.parameters, r.tags, r.run_count,
+/// The columns of a flow run with its current state (runs `r`, states `s`).
+macro_rules! flow_run_columns {
+    () => {
+        "SELECT r.id, r.name, r.flow_name, r.component_digest, r.deployment_name, r.parameters, r.tags, r.run_count,
     r.created, r.start_time, r.end_time, r.deployment_id, r.work_pool_name, r.expected_start_time,
     s.id AS state_id, s.type AS state_type, s.name AS state_name,
     s.timestamp AS state_timestamp, s.message AS state_message, s.data AS state_data,
-    s.scheduled_time AS state_scheduled_time
-FROM flow_runs r JOIN flow_run_states s ON s.id = r.state_id";
+    s.scheduled_time AS state_scheduled_time"
+    };
+}
+
+/// A flow run's columns with its current state (aliases `r` and `s`).
+const FLOW_RUN_COLUMNS: &str = flow_run_columns!();
+
+/// Flow runs with their current states, ready for a `WHERE`.
+pub(crate) const FLOW_RUN_SELECT: &str = concat!(
+    flow_run_columns!(),
+    " FROM flow_runs r JOIN flow_run_states s ON s.id = r.state_id"
+);
 
 const TASK_RUN_SELECT: &str = "\
 SELECT r.id, r.flow_run_id, r.parent_task_run_id, r.task_key, r.dynamic_key, r.name, r.input, r.cache_key,
@@ -169,8 +181,6 @@ pub(crate) async fn list_flow_runs(
     db: &Reader,
     f: &FlowRunFilter,
 ) -> Result<Vec<FlowRun>, StoreError> {
-    let mut q = db.sql(FLOW_RUN_SELECT);
-    flow_run_conditions(&mut q, f);
     let order = match f.sort {
         FlowRunSort::CreatedDesc => " ORDER BY r.created DESC, r.id DESC".to_string(),
         FlowRunSort::CreatedAsc => " ORDER BY r.created ASC, r.id ASC".to_string(),
@@ -182,8 +192,25 @@ pub(crate) async fn list_flow_runs(
         FlowRunSort::ExpectedStartTimeDesc => format!(" ORDER BY {EXPECTED_START} DESC, r.id DESC"),
         FlowRunSort::ExpectedStartTimeAsc => format!(" ORDER BY {EXPECTED_START} ASC, r.id ASC"),
     };
-    q.push(&order);
-    q.page(f.limit, f.offset);
+    let q = if f.limit.is_some() {
+        // A page: pick its ids on the runs table alone (narrow rows, its
+        // indexes), then read only those runs with their states.
+        let mut q = db.sql(FLOW_RUN_COLUMNS);
+        q.push(" FROM (SELECT r.id FROM flow_runs r");
+        flow_run_conditions(&mut q, f);
+        q.push(&order);
+        q.page(f.limit, f.offset);
+        q.push(") page JOIN flow_runs r ON r.id = page.id")
+            .push(" JOIN flow_run_states s ON s.id = r.state_id")
+            .push(&order);
+        q
+    } else {
+        let mut q = db.sql(FLOW_RUN_SELECT);
+        flow_run_conditions(&mut q, f);
+        q.push(&order);
+        q.page(None, f.offset);
+        q
+    };
     let rows: Vec<FlowRunRow> = db.all(&q).await?;
     rows.into_iter().map(FlowRunRow::into_model).collect()
 }
