@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::FlowOverrides;
+
 /// Limits for one flow run and all its task runs. Exceeding one ends the
 /// run (Crashed or Failed, with a reason naming the limit); nothing else is
 /// affected.
@@ -27,6 +29,12 @@ pub struct RunLimits {
     pub max_log_bytes: u64,
     /// Maximum size of a flow or task result (and of a task input), bytes.
     pub max_result_bytes: u64,
+    /// Overrides of the flow's own retries and timeout (`#[flow(retries,
+    /// retry_delay_ms, timeout_ms)]`), e.g. a deployment's. Serialized as
+    /// `"flow": {"retries": N, "retry_delay_ms": M, "timeout_ms": T}`, left
+    /// out when empty.
+    #[serde(skip_serializing_if = "FlowOverrides::is_empty")]
+    pub flow: FlowOverrides,
 }
 
 impl Default for RunLimits {
@@ -39,6 +47,7 @@ impl Default for RunLimits {
             max_concurrent_tasks: 64,
             max_log_bytes: 16 << 20,
             max_result_bytes: 16 << 20,
+            flow: FlowOverrides::default(),
         }
     }
 }

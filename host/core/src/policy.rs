@@ -70,6 +70,62 @@ impl CachePolicy {
     }
 }
 
+/// Flow-level retries and timeout of a flow run: the flow's own options
+/// (`#[flow(retries = N, retry_delay_ms = M, timeout_ms = T)]`, reported
+/// by the component's `describe`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowPolicy {
+    /// Retries of the whole flow run after a failed attempt; none when
+    /// absent.
+    pub retries: Option<RetryPolicy>,
+    /// Wall-clock limit of one attempt of the flow body, in milliseconds.
+    pub timeout_ms: Option<u64>,
+}
+
+/// A deployment's overrides of its flow's [`FlowPolicy`]: each field that
+/// is set replaces the flow's own value.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FlowOverrides {
+    /// Retries of the flow run (0: never retry).
+    pub retries: Option<u32>,
+    /// Delay before each retry, in milliseconds.
+    pub retry_delay_ms: Option<u64>,
+    /// Wall-clock limit of one attempt, in milliseconds (0: no timeout).
+    pub timeout_ms: Option<u64>,
+}
+
+impl FlowOverrides {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self == &FlowOverrides::default()
+    }
+
+    /// `policy` with these overrides applied.
+    pub fn apply(&self, mut policy: FlowPolicy) -> FlowPolicy {
+        if let Some(retries) = self.retries {
+            let mut r = policy.retries.take().unwrap_or(RetryPolicy {
+                backoff_factor: 1.0,
+                ..RetryPolicy::default()
+            });
+            r.retries = retries;
+            policy.retries = (retries > 0).then_some(r);
+        }
+        if let Some(delay) = self.retry_delay_ms
+            && let Some(r) = policy.retries.as_mut()
+        {
+            // A constant delay, as Prefect's `retry_delay_seconds`.
+            r.delays_ms = vec![delay];
+            r.backoff_factor = 1.0;
+        }
+        if let Some(ms) = self.timeout_ms {
+            policy.timeout_ms = (ms > 0).then_some(ms);
+        }
+        policy
+    }
+}
+
 fn sane(x: f64, default: f64) -> f64 {
     if x.is_finite() { x } else { default }
 }
@@ -126,6 +182,37 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    #[test]
+    fn flow_overrides_replace_set_fields() {
+        let own = FlowPolicy {
+            retries: Some(policy(&[10], 1.0, 0.0)),
+            timeout_ms: Some(500),
+        };
+        assert_eq!(FlowOverrides::default().apply(own.clone()), own);
+        let o = FlowOverrides {
+            retries: Some(2),
+            retry_delay_ms: Some(7),
+            timeout_ms: Some(0),
+        };
+        let p = o.apply(own.clone());
+        let r = p.retries.expect("retries");
+        assert_eq!((r.retries, r.delays_ms), (2, vec![7]));
+        assert_eq!(p.timeout_ms, None);
+        let none = FlowOverrides {
+            retries: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(none.apply(own).retries, None);
+        let from_nothing = FlowOverrides {
+            retries: Some(1),
+            retry_delay_ms: Some(3),
+            timeout_ms: Some(9),
+        }
+        .apply(FlowPolicy::default());
+        assert_eq!(from_nothing.retries.map(|r| r.delays_ms), Some(vec![3]));
+        assert_eq!(from_nothing.timeout_ms, Some(9));
     }
 
     #[test]

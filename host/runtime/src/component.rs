@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
+use weft_core::RetryPolicy;
+use weft_core::policy::FlowPolicy;
 
 use crate::bindings::FlowPre;
 use crate::state::{HostState, Scope, StoreOptions, new_store};
@@ -39,6 +41,9 @@ pub struct FlowInfo {
     pub parameter_schema: serde_json::Value,
     /// Its description.
     pub description: String,
+    /// Its retries and timeout, from its definition.
+    #[serde(default)]
+    pub policy: FlowPolicy,
 }
 
 /// A task of a component.
@@ -316,6 +321,15 @@ async fn describe(
                 parameter_schema: serde_json::from_str(&f.parameter_schema)
                     .unwrap_or_else(|_| serde_json::json!({})),
                 description: f.description,
+                policy: FlowPolicy {
+                    retries: f.options.retries.map(|r| RetryPolicy {
+                        retries: r.retries,
+                        delays_ms: r.delays_ms,
+                        backoff_factor: r.backoff_factor,
+                        jitter_factor: r.jitter_factor,
+                    }),
+                    timeout_ms: f.options.timeout_ms,
+                },
             })
             .collect(),
         tasks: info

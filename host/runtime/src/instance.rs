@@ -32,6 +32,10 @@ pub(crate) async fn call(
     if let Some(reason) = run.stop_reason() {
         return stopped(reason);
     }
+    let ended = scope.ended.clone();
+    if ended.is_cancelled() {
+        return CallOutcome::Cancelled;
+    }
     let options = StoreOptions {
         memory_bytes: run.limits.memory_bytes,
         fuel: 0,
@@ -59,7 +63,7 @@ pub(crate) async fn call(
     };
     let result = tokio::select! {
         r = work => Some(r),
-        _ = run.stopped() => None,
+        _ = ended.cancelled() => None,
         _ = tokio::time::sleep_until(deadline.into()) => None,
     };
     settle_fuel(&mut store);
@@ -73,6 +77,9 @@ pub(crate) async fn call(
         None => {
             if let Some(reason) = run.stop_reason() {
                 return stopped(reason);
+            }
+            if ended.is_cancelled() {
+                return CallOutcome::Cancelled;
             }
             match timeout {
                 Some(t) => CallOutcome::TimedOut(
@@ -91,6 +98,5 @@ fn stopped(reason: StopReason) -> CallOutcome {
     match reason {
         StopReason::Limit(l) => CallOutcome::Crashed(Crash::Limit(l)),
         StopReason::Cancelled => CallOutcome::Cancelled,
-        StopReason::FlowEnded => CallOutcome::Cancelled,
     }
 }

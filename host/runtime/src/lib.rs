@@ -11,6 +11,16 @@
 //! [`weft_core::RunRecorder`], and every run held to its
 //! [`weft_core::RunLimits`].
 //!
+//! A flow's own retries and timeout (`describe` reports them; a deployment
+//! may override them through [`weft_core::RunLimits::flow`]) apply to the
+//! whole flow run: a failed attempt goes AwaitingRetry then Retrying, and
+//! the task calls that completed in an earlier attempt return their
+//! recorded result (state Cached) instead of running again. Calls are
+//! matched by task name, a hash of their input and their occurrence: the
+//! n-th call of a task with a given input in one attempt is the n-th call
+//! with that input in the next. An attempt over its timeout ends the run
+//! Failed, named TimedOut (not retried, as in Prefect).
+//!
 //! Each WIT interface has one host module under `host`.
 
 mod bindings;

@@ -7,9 +7,11 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use chrono::Utc;
+use sha2::Digest;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+use weft_core::policy::FlowOverrides;
 use weft_core::{FlowRun, LogEntry, LogLevel, RunLimits, RunRecorder};
 
 use crate::component::FlowComponent;
@@ -42,9 +44,6 @@ pub(crate) enum StopReason {
     Limit(LimitExceeded),
     /// The run was cancelled.
     Cancelled,
-    /// The flow body ended without success while task runs were still
-    /// running: they are cancelled.
-    FlowEnded,
 }
 
 impl StopReason {
@@ -52,7 +51,7 @@ impl StopReason {
     pub(crate) fn to_error(&self) -> wasmtime::Error {
         match self {
             StopReason::Limit(l) => wasmtime::Error::new(l.clone()),
-            StopReason::Cancelled | StopReason::FlowEnded => wasmtime::Error::new(Cancelled),
+            StopReason::Cancelled => wasmtime::Error::new(Cancelled),
         }
     }
 }
@@ -97,6 +96,45 @@ pub(crate) struct RunContext {
     all_done: Notify,
     /// Secret values read by the run, redacted from its logs.
     redactions: RwLock<Vec<String>>,
+    /// The deployment's overrides of the flow's retries and timeout.
+    pub overrides: FlowOverrides,
+    /// Results of the task calls that completed, for flow retries.
+    journal: Mutex<Journal>,
+}
+
+/// Identifies one task call within a flow run attempt: the task, a hash
+/// of its input, and how many calls of that task with that input the
+/// attempt made before it. A call of a later attempt with the same key
+/// is the same call made again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CallKey {
+    task: String,
+    input_hash: [u8; 32],
+    occurrence: u64,
+}
+
+/// A task call's recorded result.
+#[derive(Debug, Clone)]
+pub(crate) struct Journaled {
+    /// The result, JSON text.
+    pub output: String,
+    /// The task run that produced it.
+    pub task_run_id: Uuid,
+    /// The flow run attempt that produced it.
+    pub attempt: u32,
+}
+
+/// The task calls of a flow run that completed, so that a retried flow run
+/// gets their results back instead of running them again (Prefect's
+/// transactional resume).
+#[derive(Debug, Default)]
+struct Journal {
+    /// The current attempt of the flow run.
+    attempt: u32,
+    /// Calls made so far in the current attempt, per (task, input hash).
+    occurrences: HashMap<(String, [u8; 32]), u64>,
+    /// Completed calls of this attempt and earlier ones.
+    results: HashMap<CallKey, Journaled>,
 }
 
 /// The marker that replaces secret values in logs and messages.
@@ -114,6 +152,7 @@ impl RunContext {
     ) -> (Arc<RunContext>, mpsc::UnboundedReceiver<LogMessage>) {
         let (logs, rx) = mpsc::unbounded_channel();
         let parameters_json = flow_run.parameters.to_string();
+        let overrides = limits.flow.clone();
         let ctx = RunContext {
             component,
             parameters_json,
@@ -134,6 +173,8 @@ impl RunContext {
             outstanding: AtomicU64::new(0),
             all_done: Notify::new(),
             redactions: RwLock::new(Vec::new()),
+            overrides,
+            journal: Mutex::new(Journal::default()),
         };
         (Arc::new(ctx), rx)
     }
@@ -169,6 +210,58 @@ impl RunContext {
             return Some(self.stop(StopReason::Limit(LimitExceeded::WallTime { secs })));
         }
         None
+    }
+
+    /// Starts attempt `attempt` of the flow body: returns the token that
+    /// ends the attempt (cancelled with the run, or when the attempt ends
+    /// without success, to stop the task runs it left behind) and restarts
+    /// the count of task calls for the journal.
+    pub(crate) fn begin_attempt(&self, attempt: u32) -> CancellationToken {
+        let mut j = self.journal();
+        j.attempt = attempt;
+        j.occurrences.clear();
+        self.stopped.child_token()
+    }
+
+    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key of a task call about to be made in the current attempt.
+    pub(crate) fn call_key(&self, task: &str, input: &str) -> CallKey {
+        let input_hash: [u8; 32] = sha2::Sha256::digest(input.as_bytes()).into();
+        let mut j = self.journal();
+        let n = j
+            .occurrences
+            .entry((task.to_string(), input_hash))
+            .or_insert(0);
+        let occurrence = *n;
+        *n += 1;
+        CallKey {
+            task: task.to_string(),
+            input_hash,
+            occurrence,
+        }
+    }
+
+    /// The recorded result of the same call in an earlier attempt.
+    pub(crate) fn journaled(&self, key: &CallKey) -> Option<Journaled> {
+        let j = self.journal();
+        j.results
+            .get(key)
+            .filter(|r| r.attempt < j.attempt)
+            .cloned()
+    }
+
+    /// Records the result of a completed call.
+    pub(crate) fn journal_result(&self, key: CallKey, output: &str, task_run_id: Uuid) {
+        let mut j = self.journal();
+        let attempt = j.attempt;
+        j.results.entry(key).or_insert_with(|| Journaled {
+            output: output.to_string(),
+            task_run_id,
+            attempt,
+        });
     }
 
     /// Fuel an instance may start with.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, UpdateDeadline};
@@ -12,7 +13,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::host::stdio::GuestOutput;
 use crate::limiter::InstanceLimiter;
-use crate::outcome::AttemptTimedOut;
+use crate::outcome::{AttemptTimedOut, Cancelled};
 use crate::run::RunContext;
 
 /// Where in the run an instance executes.
@@ -24,6 +25,9 @@ pub(crate) struct Scope {
     pub task_name: Option<String>,
     /// The attempt number, from 1.
     pub attempt: u32,
+    /// Cancelled when the flow run attempt this instance belongs to ends
+    /// (or the whole run stops): the instance must stop.
+    pub ended: CancellationToken,
 }
 
 /// The data of one instance's store.
@@ -132,6 +136,9 @@ pub(crate) fn new_store(
         let state = ctx.data_mut();
         if let Some(reason) = state.run.as_ref().and_then(|run| run.stop_reason()) {
             return Err(reason.to_error());
+        }
+        if state.scope.ended.is_cancelled() {
+            return Err(wasmtime::Error::new(Cancelled));
         }
         let now = Instant::now();
         if let Some((deadline, ms)) = state.attempt_deadline

@@ -10,26 +10,38 @@ use chrono::Utc;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 use weft_core::{CacheEntry, CachePolicy, RetryPolicy, State, TaskRun};
 
 use crate::bindings::{TaskError, TaskOptions};
 use crate::instance::{Entry, call};
 use crate::outcome::{CallOutcome, Crash, LimitExceeded};
-use crate::run::RunContext;
+use crate::run::{CallKey, RunContext};
 use crate::state::Scope;
 
 /// The longest timeout a task may ask for: one day.
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Where a task call comes from.
+pub(crate) struct Call {
+    /// Its key in the run's journal.
+    pub key: CallKey,
+    /// The caller's attempt token: the task run is cancelled when it is.
+    pub ended: CancellationToken,
+    /// Whether a task (not the flow body) made the call. Nested task runs
+    /// do not take one of the run's task slots, so a parent waiting on its
+    /// children never deadlocks.
+    pub nested: bool,
+}
+
 /// Records `task_run` and starts it in the background. The receiver gets
-/// its result. `nested` task runs (called by a task) do not take one of the
-/// run's task slots, so a parent waiting on its children never deadlocks.
+/// its result.
 pub(crate) async fn start(
     run: Arc<RunContext>,
     mut task_run: TaskRun,
     input: String,
     options: TaskOptions,
-    nested: bool,
+    call: Call,
 ) -> wasmtime::Result<oneshot::Receiver<Result<String, TaskError>>> {
     let cache = options.cache.as_ref().map(|c| CachePolicy {
         key: c.key.clone(),
@@ -48,7 +60,7 @@ pub(crate) async fn start(
     let ctx = run.clone();
     let outstanding = run.track();
     tokio::spawn(async move {
-        let result = execute(ctx, task_run, input, options, cache, nested).await;
+        let result = execute(ctx, task_run, input, options, cache, call).await;
         let _ = tx.send(result);
         drop(outstanding);
     });
@@ -90,13 +102,30 @@ async fn execute(
     input: String,
     options: TaskOptions,
     cache: Option<CachePolicy>,
-    nested: bool,
+    origin: Call,
 ) -> Result<String, TaskError> {
+    let Call {
+        key: call_key,
+        ended,
+        nested,
+    } = origin;
+    if let Some(done) = run.journaled(&call_key) {
+        // A retried flow run: this call completed in an earlier attempt.
+        let value = serde_json::from_str(&done.output).unwrap_or(Value::Null);
+        let state = State::cached(value).with_message(format!(
+            "result reused from task run {} of attempt {} of the flow run",
+            done.task_run_id, done.attempt
+        ));
+        set_state(&run, &task_run, state).await;
+        return Ok(done.output);
+    }
     if let Some(key) = &task_run.cache_key {
         match run.recorder.read_cache(key).await {
             Ok(Some(entry)) if entry.is_valid_at(Utc::now()) => {
                 set_state(&run, &task_run, State::cached(entry.value.clone())).await;
-                return Ok(entry.value.to_string());
+                let output = entry.value.to_string();
+                run.journal_result(call_key, &output, task_run.id);
+                return Ok(output);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cache lookup failed; running the task"),
@@ -116,6 +145,11 @@ async fn execute(
         .map(|ms| Duration::from_millis(ms).min(MAX_TIMEOUT));
     let mut attempt: u32 = 1;
     loop {
+        if ended.is_cancelled() {
+            // Cancelled while waiting for a slot or a retry: it never runs.
+            set_state(&run, &task_run, cancelled_state()).await;
+            return Err(TaskError::Cancelled);
+        }
         let running = if attempt == 1 {
             State::running()
         } else {
@@ -126,6 +160,7 @@ async fn execute(
             task_run_id: Some(task_run.id),
             task_name: Some(task_run.task_key.clone()),
             attempt,
+            ended: ended.clone(),
         };
         let entry = Entry::Task {
             task: &task_run.task_key,
@@ -139,6 +174,7 @@ async fn execute(
                         store_cache(&run, &task_run, key, cache.as_ref(), &value).await;
                     }
                     set_state(&run, &task_run, State::completed(value)).await;
+                    run.journal_result(call_key, &output, task_run.id);
                     return Ok(output);
                 }
                 Err(crash) => {
@@ -151,17 +187,18 @@ async fn execute(
                 (State::failed(m.clone()), TaskError::Failed(m))
             }
             CallOutcome::TimedOut(message) => (State::timed_out(message), TaskError::TimedOut),
-            CallOutcome::Cancelled => (
-                State::cancelled("the flow run was cancelled or ended"),
-                TaskError::Cancelled,
-            ),
+            CallOutcome::Cancelled => (cancelled_state(), TaskError::Cancelled),
             CallOutcome::Crashed(crash) => {
                 let m = run.redact(&crash.to_string());
                 (State::crashed(m.clone()), TaskError::Crashed(m))
             }
         };
         let retryable = matches!(error, TaskError::Failed(_) | TaskError::TimedOut);
-        if retryable && attempt <= policy.retries && run.stop_reason().is_none() {
+        if retryable
+            && attempt <= policy.retries
+            && run.stop_reason().is_none()
+            && !ended.is_cancelled()
+        {
             let delay = policy.delay(attempt, &mut rand::rng());
             let at =
                 Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
@@ -169,7 +206,7 @@ async fn execute(
             set_state(&run, &task_run, State::awaiting_retry(at, why)).await;
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = run.stopped() => {}
+                _ = ended.cancelled() => {}
             }
             attempt += 1;
             continue;
@@ -177,6 +214,12 @@ async fn execute(
         set_state(&run, &task_run, final_state).await;
         return Err(error);
     }
+}
+
+/// The state of a task run stopped by cancellation, or because the flow
+/// run attempt that called it ended.
+fn cancelled_state() -> State {
+    State::cancelled("the flow run was cancelled, or the attempt that called the task ended")
 }
 
 /// Checks a returned result against the size limit and parses it.

@@ -21,6 +21,13 @@ use syn::{
 /// decoded with serde from the parameters object keyed by argument names
 /// (`Option<T>` arguments may be missing). The return type may be `()`, any
 /// `T: Serialize`, or `Result<T, E: Display>` (an `Err` fails the run).
+///
+/// Options: `name`, `retries` (flow run retries after a failed attempt),
+/// `retry_delay_ms` (a number or a list), `retry_backoff`,
+/// `retry_jitter_factor`, and `timeout_ms` (per attempt: a run over it
+/// ends Failed, named TimedOut). On a retry, task calls that completed in
+/// an earlier attempt return their recorded result instead of running
+/// again. A deployment may override retries, delay and timeout.
 #[proc_macro_attribute]
 pub fn flow(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr, item, Kind::Flow)
@@ -117,7 +124,31 @@ fn list_of<T>(expr: &Expr, item: impl Fn(&Expr) -> syn::Result<T>) -> syn::Resul
     }
 }
 
+/// The options `#[flow]` accepts.
+const FLOW_OPTIONS: [&str; 6] = [
+    "name",
+    "retries",
+    "retry_delay_ms",
+    "retry_backoff",
+    "retry_jitter_factor",
+    "timeout_ms",
+];
+
 impl Options {
+    /// The retries as the `(retries, delays, backoff, jitter)` tuple the
+    /// generated code passes on, or `None`.
+    fn retries_tokens(&self) -> TokenStream2 {
+        match self.retries {
+            Some(retries) => {
+                let delays = self.retry_delays.clone().unwrap_or_default();
+                let backoff = self.retry_backoff.unwrap_or(1.0);
+                let jitter = self.retry_jitter.unwrap_or(0.0);
+                quote!(::core::option::Option::Some((#retries, &[#(#delays),*], #backoff, #jitter)))
+            }
+            None => quote!(::core::option::Option::None),
+        }
+    }
+
     fn parse(metas: &Punctuated<Meta, Token![,]>, kind: Kind) -> syn::Result<Options> {
         let mut options = Options::default();
         for meta in metas {
@@ -126,10 +157,11 @@ impl Options {
                 .get_ident()
                 .map(Ident::to_string)
                 .unwrap_or_default();
-            if kind == Kind::Flow && key != "name" {
+            if kind == Kind::Flow && !FLOW_OPTIONS.contains(&key.as_str()) {
                 return Err(Error::new(
                     meta.span(),
-                    "unknown #[flow] option (expected `name = \"...\"`)",
+                    "unknown #[flow] option (expected name, retries, retry_delay_ms, \
+                     retry_backoff, retry_jitter_factor or timeout_ms)",
                 ));
             }
             match meta {
@@ -177,15 +209,7 @@ impl Options {
     }
 
     fn tokens(&self) -> TokenStream2 {
-        let retries = match self.retries {
-            Some(retries) => {
-                let delays = self.retry_delays.clone().unwrap_or_default();
-                let backoff = self.retry_backoff.unwrap_or(1.0);
-                let jitter = self.retry_jitter.unwrap_or(0.0);
-                quote!(::core::option::Option::Some((#retries, &[#(#delays),*], #backoff, #jitter)))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let retries = self.retries_tokens();
         let cache = if self.cache || self.cache_key.is_some() || self.cache_expiration.is_some() {
             let key = optional(self.cache_key.as_ref().map(|key| quote!(#key)));
             let expiration = optional(self.cache_expiration.map(|secs| quote!(#secs)));
@@ -473,6 +497,8 @@ fn expand_flow(func: &ItemFn, sig: &Signature, options: &Options) -> TokenStream
     let args = args_struct(sig);
     let idents = sig.idents();
     let encode = sig.encode(quote!(#fn_ident(#(__args.#idents),*)));
+    let retries = options.retries_tokens();
+    let timeout = optional(options.timeout_ms.map(|ms| quote!(#ms)));
     quote! {
         #func
 
@@ -491,6 +517,8 @@ fn expand_flow(func: &ItemFn, sig: &Signature, options: &Options) -> TokenStream
                     parameters: &[#(#parameters),*],
                     parameter_schema: #schema,
                     description: #description,
+                    retries: #retries,
+                    timeout_ms: #timeout,
                     run: __weft_run,
                 }
             }
@@ -678,9 +706,19 @@ mod tests {
             .unwrap();
         assert!(Options::parse(&metas, Kind::Task).is_err());
         let metas = Punctuated::<Meta, Token![,]>::parse_terminated
-            .parse_str("retries = 1")
+            .parse_str("retries = 1, retry_delay_ms = 50, timeout_ms = 1000")
             .unwrap();
-        assert!(Options::parse(&metas, Kind::Flow).is_err());
+        let flow = Options::parse(&metas, Kind::Flow).unwrap();
+        assert_eq!(
+            (flow.retries, flow.retry_delays, flow.timeout_ms),
+            (Some(1), Some(vec![50]), Some(1000))
+        );
+        for refused in ["cache", "tags = [\"a\"]", "cache_key = \"k\""] {
+            let metas = Punctuated::<Meta, Token![,]>::parse_terminated
+                .parse_str(refused)
+                .unwrap();
+            assert!(Options::parse(&metas, Kind::Flow).is_err(), "{refused}");
+        }
     }
 
     #[test]

@@ -26,6 +26,10 @@ pub struct FlowDef {
     pub parameter_schema: &'static str,
     /// The doc comment.
     pub description: &'static str,
+    /// Flow retries: (retries, delays in ms, backoff factor, jitter factor).
+    pub retries: Option<(u32, &'static [u64], f64, f64)>,
+    /// Timeout of one attempt, in milliseconds.
+    pub timeout_ms: Option<u64>,
     /// Runs the flow with a JSON object of parameters.
     pub run: fn(&str) -> Result<String, String>,
 }
@@ -96,6 +100,10 @@ pub(crate) fn describe() -> types::ComponentInfo {
                 parameters: flow.parameters.iter().map(|p| (*p).to_owned()).collect(),
                 parameter_schema: flow.parameter_schema.to_owned(),
                 description: flow.description.to_owned(),
+                options: types::FlowOptions {
+                    retries: flow.retries.map(retry_policy),
+                    timeout_ms: flow.timeout_ms,
+                },
             })
             .collect(),
         tasks: tasks()
@@ -209,6 +217,17 @@ impl TaskInput {
     }
 }
 
+fn retry_policy(
+    (retries, delays, backoff_factor, jitter_factor): (u32, &[u64], f64, f64),
+) -> types::RetryPolicy {
+    types::RetryPolicy {
+        retries,
+        delays_ms: delays.to_vec(),
+        backoff_factor,
+        jitter_factor,
+    }
+}
+
 /// Builds `task-options` from the attribute's values.
 pub fn options(
     retries: Option<(u32, &[u64], f64, f64)>,
@@ -217,14 +236,7 @@ pub fn options(
     tags: &[&str],
 ) -> types::TaskOptions {
     types::TaskOptions {
-        retries: retries.map(|(retries, delays, backoff_factor, jitter_factor)| {
-            types::RetryPolicy {
-                retries,
-                delays_ms: delays.to_vec(),
-                backoff_factor,
-                jitter_factor,
-            }
-        }),
+        retries: retries.map(retry_policy),
         cache: cache.map(|(key, expiration_secs)| types::CachePolicy {
             key: key.map(str::to_owned),
             expiration_secs,

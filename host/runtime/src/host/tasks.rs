@@ -10,7 +10,7 @@ use weft_core::TaskRun;
 use crate::bindings::weft::flow::tasks::{Host, HostTaskFuture};
 use crate::bindings::{TaskError, TaskOptions};
 use crate::host::run_of;
-use crate::outcome::LimitExceeded;
+use crate::outcome::{Cancelled, LimitExceeded};
 use crate::state::HostState;
 use crate::task_runner;
 
@@ -59,6 +59,9 @@ impl HostState {
         if let Some(reason) = run.stop_reason() {
             return Err(reason.to_error());
         }
+        if self.scope.ended.is_cancelled() {
+            return Err(wasmtime::Error::new(Cancelled));
+        }
         if !run.component.info().tasks.iter().any(|t| t.name == task) {
             let known: Vec<_> = run
                 .component
@@ -89,6 +92,7 @@ impl HostState {
             }
         };
         let dynamic_key = run.next_task_run(&task).map_err(wasmtime::Error::new)?;
+        let call_key = run.call_key(&task, &input);
         let mut task_run = TaskRun::new(
             run.flow_run_id(),
             self.scope.task_run_id,
@@ -99,7 +103,12 @@ impl HostState {
         task_run.tags = options.tags.clone();
         let task_run_id = task_run.id;
         let nested = self.scope.task_run_id.is_some();
-        let rx = task_runner::start(run, task_run, input, options, nested).await?;
+        let call = task_runner::Call {
+            key: call_key,
+            ended: self.scope.ended.clone(),
+            nested,
+        };
+        let rx = task_runner::start(run, task_run, input, options, call).await?;
         Ok(TaskFutureHandle {
             task_run_id: Some(task_run_id),
             result: FutureResult::Waiting(rx),

@@ -265,3 +265,40 @@ fn sleep(ms: u64) -> u64 {
     std::thread::sleep(Duration::from_millis(ms));
     ms
 }
+
+/// Returns its task run id, so a reused result shows which run made it.
+#[task]
+fn step_a(x: u32) -> String {
+    let _ = x;
+    context::task_run_id().unwrap_or_default()
+}
+
+/// Completes `step_a`, then fails on its first attempt; the retry (two
+/// allowed) gets `step_a`'s recorded result and succeeds.
+#[flow(retries = 2, retry_delay_ms = 10)]
+fn resume_after_failure() -> Result<Value, String> {
+    let a = step_a(1);
+    let attempt = context::attempt();
+    if attempt == 1 {
+        return Err("the first attempt fails after step_a".to_owned());
+    }
+    Ok(json!({ "a": a, "attempt": attempt }))
+}
+
+/// Fails on every attempt (two retries, no delay).
+#[flow(retries = 2)]
+fn always_fails() -> Result<(), String> {
+    Err(format!("attempt {} failed", context::attempt()))
+}
+
+/// Spins past its 300 ms timeout.
+#[flow(timeout_ms = 300)]
+fn flow_timeout() {
+    spin()
+}
+
+/// Waits on a task that spins, past the flow's 300 ms timeout.
+#[flow(timeout_ms = 300, retries = 3)]
+fn flow_timeout_task() {
+    spin_task()
+}
