@@ -8,7 +8,9 @@ use uuid::Uuid;
 
 use crate::limits::RunLimits;
 
-/// A schedule of a deployment: a cron expression or a fixed interval.
+/// A schedule of a deployment (Prefect's `DeploymentSchedule`): exactly
+/// one of a cron expression, a fixed interval or an RRule, read in a time
+/// zone. [`crate::schedule`] computes its slots.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Schedule {
     /// The schedule's id.
@@ -17,10 +19,59 @@ pub struct Schedule {
     pub cron: Option<String>,
     /// The interval in seconds, when it is an interval schedule.
     pub interval_secs: Option<u64>,
-    /// The IANA time zone the cron expression is read in (UTC if absent).
+    /// Where an interval schedule's slots are counted from (slots are
+    /// `anchor + k * interval`); the time it was created when not given.
+    #[serde(default)]
+    pub anchor_date: Option<DateTime<Utc>>,
+    /// An RFC 5545 recurrence rule (`RRULE:FREQ=WEEKLY;BYDAY=MO`, with an
+    /// optional `DTSTART`), when it is an RRule schedule.
+    #[serde(default)]
+    pub rrule: Option<String>,
+    /// The IANA time zone the schedule is read in (UTC if absent).
     pub timezone: Option<String>,
+    /// Cron only: whether a day-of-month and a day-of-week field match
+    /// when either matches (true, cron's rule) or only when both do.
+    #[serde(default = "yes")]
+    pub day_or: bool,
     /// Whether the scheduler creates runs for it.
     pub active: bool,
+    /// At most this many of its runs scheduled ahead (the scheduler's
+    /// default when absent).
+    #[serde(default)]
+    pub max_scheduled_runs: Option<u32>,
+    /// Parameters its runs get over the deployment's (a JSON object).
+    #[serde(default = "empty_object")]
+    pub parameters: serde_json::Value,
+    /// An optional name, unique within the deployment.
+    #[serde(default)]
+    pub slug: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+impl Default for Schedule {
+    /// An active schedule with a new id and no definition yet.
+    fn default() -> Schedule {
+        Schedule {
+            id: Uuid::now_v7(),
+            cron: None,
+            interval_secs: None,
+            anchor_date: None,
+            rrule: None,
+            timezone: None,
+            day_or: true,
+            active: true,
+            max_scheduled_runs: None,
+            parameters: empty_object(),
+            slug: None,
+        }
+    }
 }
 
 /// A flow of a stored component, with what its runs need: default

@@ -3,7 +3,7 @@
 //! This crate does no I/O. It defines Prefect's state model
 //! ([`state`]), the records of flows, flow runs, task runs and logs
 //! ([`model`]), retry and cache policies ([`policy`]), sandbox limits
-//! ([`limits`]), human-friendly run names ([`names`]) and the
+//! ([`limits`]), schedules' slots ([`schedule`]), human-friendly run names ([`names`]) and the
 //! [`recorder::RunRecorder`] trait through which the runtime persists what
 //! happens during a run.
 
@@ -13,6 +13,7 @@ pub mod model;
 pub mod names;
 pub mod policy;
 pub mod recorder;
+pub mod schedule;
 pub mod state;
 
 pub use deployment::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
@@ -20,4 +21,5 @@ pub use limits::RunLimits;
 pub use model::{CacheEntry, FlowRun, LogEntry, LogLevel, TaskRun};
 pub use policy::{CachePolicy, RetryPolicy};
 pub use recorder::{RecordError, RunRecorder};
+pub use schedule::{ScheduleError, SchedulePolicy};
 pub use state::{State, StateType};

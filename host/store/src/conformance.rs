@@ -61,6 +61,10 @@ macro_rules! store_conformance_tests {
             components_content_addressed,
             claim_release_heartbeat_lost,
             concurrent_claimers_never_share_a_run,
+            scheduled_runs_once_per_slot,
+            concurrent_schedulers_create_each_slot_once,
+            scheduled_runs_deleted_and_recreated,
+            late_runs_marked,
         );
     };
     (@each $setup:path; $($name:ident),* $(,)?) => {
@@ -1680,11 +1684,8 @@ pub async fn deployments_crud_and_filter<S: Store>(store: &S) {
     a.parameters = json!({"n": 3});
     a.allowed_secrets = vec!["token".into()];
     a.schedules = vec![Schedule {
-        id: Uuid::now_v7(),
         cron: Some("0 3 * * *".into()),
-        interval_secs: None,
-        timezone: None,
-        active: true,
+        ..Schedule::default()
     }];
     a.limits.fuel = Some(1000);
     a.concurrency_limit = Some(2);
@@ -2314,4 +2315,262 @@ pub async fn concurrent_claimers_never_share_a_run<S: Store + Clone>(store: &S) 
         let states = store.read_flow_run_states(*id).await.expect("history");
         assert_eq!(states.len(), 2, "one Pending per run");
     }
+}
+
+// ------------------------------------------------------------ schedules
+
+/// A deployment `name` of flow `flow` on pool `p` with one cron schedule.
+fn scheduled_deployment(name: &str) -> (Deployment, Schedule) {
+    let mut d = deployment(name, "etl");
+    d.work_pool_name = Some("p".into());
+    d.tags = vec!["prod".into()];
+    d.parameters = json!({"n": 1, "keep": true});
+    let s = Schedule {
+        cron: Some("*/5 * * * *".into()),
+        parameters: json!({"n": 2}),
+        ..Schedule::default()
+    };
+    d.schedules = vec![s.clone()];
+    (d, s)
+}
+
+/// Runs for `n` five-minute slots from the base time.
+fn slot_runs(d: &Deployment, s: &Schedule, n: i64) -> Vec<crate::ScheduledRun> {
+    (0..n)
+        .map(|i| {
+            crate::ScheduledRun::for_slot(d, s, base_time() + Duration::minutes(5 * i), Utc::now())
+        })
+        .collect()
+}
+
+async fn deployment_runs<S: Store>(store: &S, d: &Deployment) -> Vec<FlowRun> {
+    let mut runs = store
+        .list_flow_runs(&FlowRunFilter {
+            deployment_ids: Some(vec![d.id]),
+            limit: Some(1000),
+            ..Default::default()
+        })
+        .await
+        .expect("list");
+    runs.sort_by_key(|r| r.expected_start_time);
+    runs
+}
+
+/// Scheduling the same window twice creates each slot's run once; the
+/// runs are Scheduled at their slot, with the merged parameters and tags.
+pub async fn scheduled_runs_once_per_slot<S: Store>(store: &S) {
+    let (d, s) = scheduled_deployment("every-5");
+    store.create_deployment(&d).await.expect("deployment");
+    let first = store
+        .create_scheduled_flow_runs(&slot_runs(&d, &s, 4))
+        .await
+        .expect("schedule");
+    assert_eq!(first.len(), 4);
+    // Again, overlapping: only the two new slots.
+    let second = store
+        .create_scheduled_flow_runs(&slot_runs(&d, &s, 6))
+        .await
+        .expect("schedule again");
+    assert_eq!(second.len(), 2);
+    assert!(second.iter().all(|id| !first.contains(id)));
+    let runs = deployment_runs(store, &d).await;
+    assert_eq!(runs.len(), 6);
+    for (i, r) in runs.iter().enumerate() {
+        let slot = base_time() + Duration::minutes(5 * i as i64);
+        assert_eq!(r.expected_start_time, Some(slot));
+        assert_eq!(r.state.state_type, StateType::Scheduled);
+        assert_eq!(r.state.name, "Scheduled");
+        assert_eq!(r.state.scheduled_time, Some(slot));
+        assert_eq!(r.parameters, json!({"n": 2, "keep": true}));
+        assert_eq!(r.tags, vec!["auto-scheduled".to_string(), "prod".into()]);
+        assert_eq!(r.deployment_name.as_deref(), Some("every-5"));
+        assert_eq!(r.work_pool_name.as_deref(), Some("p"));
+    }
+    // Another schedule of the same deployment has slots of its own.
+    let other = Schedule {
+        interval_secs: Some(300),
+        ..Schedule::default()
+    };
+    let third = store
+        .create_scheduled_flow_runs(&slot_runs(&d, &other, 2))
+        .await
+        .expect("other schedule");
+    assert_eq!(third.len(), 2);
+    // A run without a deployment is refused.
+    let mut bad = slot_runs(&d, &s, 1);
+    bad[0].run.deployment_id = None;
+    assert!(matches!(
+        store.create_scheduled_flow_runs(&bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(
+        store
+            .create_scheduled_flow_runs(&[])
+            .await
+            .expect("nothing")
+            .is_empty()
+    );
+}
+
+/// Eight schedulers racing over the same 50 slots: each slot gets one run.
+pub async fn concurrent_schedulers_create_each_slot_once<S: Store + Clone>(store: &S) {
+    let (d, s) = scheduled_deployment("raced");
+    store.create_deployment(&d).await.expect("deployment");
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        // Each scheduler builds its own runs (own ids) for the same slots.
+        let runs = slot_runs(&d, &s, 50);
+        handles.push(tokio::spawn(async move {
+            store
+                .create_scheduled_flow_runs(&runs)
+                .await
+                .expect("schedule")
+        }));
+    }
+    let mut created = HashSet::new();
+    for h in handles {
+        for id in h.await.expect("scheduler") {
+            assert!(created.insert(id));
+        }
+    }
+    assert_eq!(created.len(), 50);
+    let runs = deployment_runs(store, &d).await;
+    assert_eq!(runs.len(), 50);
+    let slots: HashSet<_> = runs.iter().map(|r| r.expected_start_time).collect();
+    assert_eq!(slots.len(), 50);
+}
+
+/// Deleting a deployment's scheduled runs removes only unstarted ones (due
+/// from a time, or all; of one schedule, or all) and frees their slots.
+pub async fn scheduled_runs_deleted_and_recreated<S: Store>(store: &S) {
+    let (d, s) = scheduled_deployment("changing");
+    store.create_deployment(&d).await.expect("deployment");
+    let (mut d2, s2) = scheduled_deployment("untouched");
+    d2.work_pool_name = Some("other".into());
+    store.create_deployment(&d2).await.expect("deployment 2");
+    let ids = store
+        .create_scheduled_flow_runs(&slot_runs(&d, &s, 6))
+        .await
+        .expect("schedule");
+    store
+        .create_scheduled_flow_runs(&slot_runs(&d2, &s2, 6))
+        .await
+        .expect("schedule 2");
+    // Slot 0 was claimed by a worker; slot 1 is Late; a hand-made run of
+    // the deployment is not the scheduler's.
+    let claimed = store
+        .claim_flow_runs("p", "w", base_time(), 1)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    assert!(ids.contains(&claimed[0].id));
+    let mut late = State::new(StateType::Scheduled, "Late");
+    late.scheduled_time = Some(base_time() + Duration::minutes(5));
+    store.set_flow_run_state(ids[1], &late).await.expect("late");
+    let mut manual = flow_run("etl", "by-hand", 0);
+    manual.deployment_id = Some(d.id);
+    manual.state = State::scheduled(base_time() + Duration::hours(1));
+    store.create_flow_run(&manual).await.expect("manual");
+    flush(store).await;
+    // Due from slot 3 on: slots 3, 4, 5.
+    let n = store
+        .delete_scheduled_flow_runs(d.id, Some(s.id), Some(base_time() + Duration::minutes(15)))
+        .await
+        .expect("delete future");
+    assert_eq!(n, 3);
+    // Another schedule's id deletes nothing.
+    let n = store
+        .delete_scheduled_flow_runs(d.id, Some(Uuid::now_v7()), None)
+        .await
+        .expect("delete other");
+    assert_eq!(n, 0);
+    // All that have not started: the Late one and slot 2.
+    let n = store
+        .delete_scheduled_flow_runs(d.id, None, None)
+        .await
+        .expect("delete all");
+    assert_eq!(n, 2);
+    let left: Vec<Uuid> = deployment_runs(store, &d)
+        .await
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(left.contains(&claimed[0].id) && left.contains(&manual.id));
+    assert_eq!(deployment_runs(store, &d2).await.len(), 6);
+    // The freed slots are scheduled again; the claimed one is kept.
+    let again = store
+        .create_scheduled_flow_runs(&slot_runs(&d, &s, 6))
+        .await
+        .expect("reschedule");
+    assert_eq!(again.len(), 5);
+    // Deleting a run by hand frees its slot too.
+    assert!(store.delete_flow_run(again[0]).await.expect("delete run"));
+    let once_more = store
+        .create_scheduled_flow_runs(&slot_runs(&d, &s, 6))
+        .await
+        .expect("reschedule");
+    assert_eq!(once_more.len(), 1);
+}
+
+/// Unclaimed `Scheduled` runs due before a time become `Late` (type
+/// SCHEDULED, same scheduled time), still claimable; others are untouched.
+pub async fn late_runs_marked<S: Store>(store: &S) {
+    let t = base_time();
+    let overdue = scheduled_run("p", "overdue", t - Duration::minutes(10));
+    let overdue2 = scheduled_run("p", "overdue-2", t - Duration::minutes(5));
+    let future = scheduled_run("p", "future", t + Duration::minutes(5));
+    let mut retrying = scheduled_run("p", "awaiting-retry", t - Duration::minutes(10));
+    retrying.state.name = "AwaitingRetry".into();
+    let claimed = scheduled_run("q", "claimed", t - Duration::minutes(10));
+    for r in [&overdue, &overdue2, &future, &retrying, &claimed] {
+        store.create_flow_run(r).await.expect("create");
+    }
+    flush(store).await;
+    store.claim_flow_runs("q", "w", t, 10).await.expect("claim");
+    // Limit 1: the oldest first.
+    let now = t + Duration::seconds(1);
+    let first = store.mark_late_flow_runs(t, now, 1).await.expect("late");
+    assert_eq!(first, vec![overdue.id]);
+    let rest = store.mark_late_flow_runs(t, now, 100).await.expect("late");
+    assert_eq!(rest, vec![overdue2.id]);
+    assert!(
+        store
+            .mark_late_flow_runs(t, now, 100)
+            .await
+            .expect("again")
+            .is_empty()
+    );
+    let read = store
+        .read_flow_run(overdue.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state.state_type, StateType::Scheduled);
+    assert_eq!(read.state.name, "Late");
+    assert_eq!(read.state.scheduled_time, Some(t - Duration::minutes(10)));
+    assert_eq!(
+        store
+            .read_flow_run_states(overdue.id)
+            .await
+            .expect("history")
+            .len(),
+        2
+    );
+    for (id, name) in [(future.id, "Scheduled"), (retrying.id, "AwaitingRetry")] {
+        let r = store
+            .read_flow_run(id)
+            .await
+            .expect("read")
+            .expect("present");
+        assert_eq!(r.state.name, name);
+    }
+    // Late runs are still claimed by workers.
+    let got = store
+        .claim_flow_runs("p", "w", t, 10)
+        .await
+        .expect("claim late");
+    let got: HashSet<Uuid> = got.into_iter().map(|r| r.id).collect();
+    assert!(got.contains(&overdue.id) && got.contains(&overdue2.id));
 }

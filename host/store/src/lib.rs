@@ -24,6 +24,7 @@ pub mod postgres;
 mod query;
 mod reads;
 mod rows;
+pub mod schedules;
 pub mod sqlite;
 mod store;
 
@@ -37,6 +38,7 @@ pub use filter::{
     VariableFilter, WorkPoolFilter,
 };
 pub use postgres::PgStore;
+pub use schedules::ScheduledRun;
 pub use sqlite::SqliteStore;
 pub use store::{Flow, Store, Transition, check_flow_run_transition};
 pub use weft_core::recorder::{RecordError, RunRecorder};

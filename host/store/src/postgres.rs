@@ -218,6 +218,27 @@ impl PgStore {
         Ok(self.inner.pool.begin().await?)
     }
 
+    /// A transaction for a write that records progress, not an outcome (a
+    /// Running state, a task run, log lines, a cache entry): it commits
+    /// without waiting for the WAL flush (`synchronous_commit = off` for
+    /// this transaction only). Postgres stays consistent; a crash of the
+    /// database server may lose such writes of its last moments, the same
+    /// promise the SQLite store makes for writes it acknowledges before
+    /// their commit. Outcomes (creations, terminal states, claims) keep the
+    /// server's own setting.
+    async fn begin_progress(
+        &self,
+        durable: bool,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.begin().await?;
+        if !durable {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     async fn run(&self, q: Sql, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
         let mut conn = self.inner.pool.acquire().await?;
         exec(&mut conn, &q).await.map_err(|e| classify(e, what))
@@ -298,7 +319,7 @@ impl RunRecorder for PgStore {
         state: &State,
     ) -> Result<(), RecordError> {
         let u = StateUpdate::new(flow_run_id, state)?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_progress(state.is_terminal()).await?;
         set_state(&mut tx, &u, true).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
@@ -308,7 +329,7 @@ impl RunRecorder for PgStore {
         let r = TaskRunInsert::from_model(run)?;
         let s = &r.state;
         let what = || format!("flow run {}", r.flow_run_id);
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_progress(run.state.is_terminal()).await?;
         sqlx::query(
             "INSERT INTO task_runs (id, flow_run_id, parent_task_run_id, task_key, dynamic_key, name,
                 input, cache_key, cache_expiration, tags, run_count, created, start_time, end_time,
@@ -362,7 +383,7 @@ impl RunRecorder for PgStore {
         state: &State,
     ) -> Result<(), RecordError> {
         let u = StateUpdate::new(task_run_id, state)?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_progress(state.is_terminal()).await?;
         set_state(&mut tx, &u, false).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
@@ -373,7 +394,7 @@ impl RunRecorder for PgStore {
             return Ok(());
         }
         let rows: Vec<LogInsert> = entries.into_iter().map(LogInsert::from_model).collect();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_progress(false).await?;
         for chunk in rows.chunks(1000) {
             let mut q = self.sql(
                 "INSERT INTO logs (flow_run_id, task_run_id, name, level, message, timestamp) VALUES ",
@@ -552,7 +573,7 @@ impl Store for PgStore {
         force: bool,
     ) -> Result<Transition, StoreError> {
         let u = StateUpdate::new(id, state)?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_progress(state.is_terminal()).await?;
         let current: Option<(String, String)> =
             sqlx::query_as("SELECT state_id, state_type FROM flow_runs WHERE id = $1 FOR UPDATE")
                 .bind(&u.run_id)
@@ -901,5 +922,32 @@ impl Store for PgStore {
         heartbeat_older_than: DateTime<Utc>,
     ) -> Result<Vec<FlowRun>, StoreError> {
         reads::lost_flow_runs(self.reads(), heartbeat_older_than).await
+    }
+
+    // Scheduled runs: the SQL lives in `crate::schedules`.
+
+    async fn create_scheduled_flow_runs(
+        &self,
+        runs: &[crate::ScheduledRun],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        crate::schedules::pg_create(&self.inner.pool, runs).await
+    }
+
+    async fn delete_scheduled_flow_runs(
+        &self,
+        deployment_id: Uuid,
+        schedule_id: Option<Uuid>,
+        due_from: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
+        crate::schedules::pg_delete(&self.inner.pool, deployment_id, schedule_id, due_from).await
+    }
+
+    async fn mark_late_flow_runs(
+        &self,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        crate::schedules::pg_mark_late(&self.inner.pool, due_before, now, limit).await
     }
 }

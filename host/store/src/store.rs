@@ -279,6 +279,43 @@ pub trait Store: RunRecorder {
         &self,
         heartbeat_older_than: DateTime<Utc>,
     ) -> Result<Vec<FlowRun>, StoreError>;
+
+    // -------------------------------------------------------- schedules
+
+    /// Creates the runs of `runs` whose slot (deployment, schedule, slot
+    /// time) has no run yet, each with its slot, in one transaction; a slot
+    /// already taken, by an earlier call or a concurrent one on another
+    /// server, is skipped (see [`crate::schedules`]). Returns the ids of the
+    /// runs created, once committed. A run without a deployment is
+    /// [`StoreError::Invalid`].
+    async fn create_scheduled_flow_runs(
+        &self,
+        runs: &[crate::ScheduledRun],
+    ) -> Result<Vec<Uuid>, StoreError>;
+
+    /// Deletes the runs the scheduler created for `deployment_id` (for its
+    /// schedule `schedule_id` only, when given) that have not started:
+    /// still `Scheduled` or `Late`, unclaimed, never run, and due at or
+    /// after `due_from` when given. Their slots are freed, so the scheduler
+    /// creates them again from the schedules' current definitions. Returns
+    /// how many, once committed.
+    async fn delete_scheduled_flow_runs(
+        &self,
+        deployment_id: Uuid,
+        schedule_id: Option<Uuid>,
+        due_from: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError>;
+
+    /// Moves up to `limit` unclaimed runs in state `Scheduled` that were due
+    /// before `due_before` to `Late` (type SCHEDULED, the same scheduled
+    /// time, recorded at `now`), as Prefect's late-runs service does; they
+    /// stay claimable. Returns their ids, once committed.
+    async fn mark_late_flow_runs(
+        &self,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError>;
 }
 
 /// `Store` is used as `Arc<dyn Store>`: this fails to compile if it stops

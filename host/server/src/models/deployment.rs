@@ -61,6 +61,7 @@ impl ScheduleCreate {
             interval_secs: self.schedule.interval.map(|s| s.max(0.0) as u64),
             timezone: self.schedule.timezone,
             active: self.active,
+            ..Schedule::default()
         }
     }
 }

@@ -6,6 +6,7 @@
 //! queue; reads use a separate pool of read-only connections, which WAL lets
 //! run alongside the writer.
 
+mod schedules;
 mod sql;
 mod writer;
 
@@ -43,6 +44,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Read connections in the pool.
 pub const READ_CONNECTIONS: u32 = 4;
 
+/// Bytes of the database file each connection maps into memory
+/// (`PRAGMA mmap_size`): reads of mapped pages need no `pread` call.
+pub(crate) const MMAP_SIZE: &str = "1073741824";
+
+/// Each connection's page cache (`PRAGMA cache_size`; negative: KiB).
+pub(crate) const CACHE_SIZE: &str = "-32768";
+
 /// Weft's store on one SQLite file. Cheap to clone: clones share the writer
 /// and the read pool.
 #[derive(Debug, Clone)]
@@ -73,7 +81,9 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Normal)
-            .pragma("temp_store", "MEMORY");
+            .pragma("temp_store", "MEMORY")
+            .pragma("mmap_size", MMAP_SIZE)
+            .pragma("cache_size", CACHE_SIZE);
         // Create the file, switch it to WAL and migrate it with sqlx; the
         // writer then opens its own connection.
         let mut conn = base
@@ -596,5 +606,51 @@ impl Store for SqliteStore {
         heartbeat_older_than: DateTime<Utc>,
     ) -> Result<Vec<FlowRun>, StoreError> {
         reads::lost_flow_runs(self.reads(), heartbeat_older_than).await
+    }
+
+    async fn create_scheduled_flow_runs(
+        &self,
+        runs: &[crate::ScheduledRun],
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let rows = crate::schedules::slot_inserts(runs)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.inner.writer.call(schedules::create(rows)).await? {
+            Out::Ids(ids) => crate::schedules::parse_ids(ids),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    async fn delete_scheduled_flow_runs(
+        &self,
+        deployment_id: Uuid,
+        schedule_id: Option<Uuid>,
+        due_from: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
+        self.inner
+            .writer
+            .call_n(schedules::delete(deployment_id, schedule_id, due_from))
+            .await
+    }
+
+    async fn mark_late_flow_runs(
+        &self,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        match self
+            .inner
+            .writer
+            .call(schedules::mark_late(due_before, now, limit))
+            .await?
+        {
+            Out::Ids(ids) => crate::schedules::parse_ids(ids),
+            _ => Ok(Vec::new()),
+        }
     }
 }

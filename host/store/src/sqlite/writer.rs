@@ -105,10 +105,24 @@ pub(crate) enum Op {
         worker: String,
         now: DateTime<Utc>,
     },
+    /// A write defined by another module (e.g. `sqlite::schedules`): a
+    /// function of the connection, run inside the batch's transaction. It
+    /// may run twice (once in its batch, again if the batch is replayed),
+    /// always inside a transaction that is rolled back on error.
+    Call(WriteFn),
     /// Nothing to write: answered once everything before it is committed.
     Flush,
     /// Commit what came before, close the connection, stop.
     Close,
+}
+
+/// The function of an [`Op::Call`].
+pub(crate) struct WriteFn(pub Box<dyn Fn(&Connection) -> Answer + Send + Sync>);
+
+impl std::fmt::Debug for WriteFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteFn")
+    }
 }
 
 impl Op {
@@ -200,10 +214,12 @@ pub(crate) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection,
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
     conn.busy_timeout(busy_timeout).map_err(sqlite)?;
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA temp_store = MEMORY;",
-    )
+         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {}; PRAGMA cache_size = {};",
+        super::MMAP_SIZE,
+        super::CACHE_SIZE
+    ))
     .map_err(sqlite)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
@@ -412,7 +428,7 @@ fn answer(reply: Option<oneshot::Sender<Answer>>, answer: Answer) {
 
 /// A timestamp as sqlx's SQLite encoding writes it (RFC 3339, UTC), so the
 /// read side decodes it and compares it with bound filter values.
-fn ts(t: &DateTime<Utc>) -> String {
+pub(super) fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
@@ -436,7 +452,7 @@ fn classify(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
     sqlite(e)
 }
 
-fn sqlite(e: rusqlite::Error) -> StoreError {
+pub(super) fn sqlite(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e.to_string())
 }
 
@@ -571,6 +587,7 @@ fn apply_n(conn: &Connection, op: &Op) -> Answer {
             Ok(n)
         }
         Op::ReleaseFlowRun { id, worker, now } => release(conn, id, worker, now).map_err(sqlite),
+        Op::Call(f) => return (f.0)(conn),
         Op::Flush | Op::Close => Ok(0),
     };
     n.map(Out::N)
@@ -690,7 +707,7 @@ fn claim(
 }
 
 /// A state made by the writer itself (it has no data to encode).
-fn state_insert(state: &weft_core::State) -> StateInsert {
+pub(super) fn state_insert(state: &weft_core::State) -> StateInsert {
     StateInsert {
         id: state.id.hyphenated().to_string(),
         state_type: state.state_type.as_str(),
@@ -733,7 +750,7 @@ fn release(
     run_sql(conn, sql::CLEAR_CLAIM, params![id])
 }
 
-fn create_flow_run(conn: &Connection, r: &FlowRunInsert) -> rusqlite::Result<u64> {
+pub(super) fn create_flow_run(conn: &Connection, r: &FlowRunInsert) -> rusqlite::Result<u64> {
     let s = &r.state;
     let created = ts(&r.created);
     let state_ts = ts(&s.timestamp);
@@ -843,7 +860,7 @@ fn state_inserted(inserted: u64, state_id: &str) -> rusqlite::Result<()> {
 
 /// Appends a state and makes it current; a state id already recorded is
 /// ignored, so a retried call changes nothing.
-fn set_state(
+pub(super) fn set_state(
     conn: &Connection,
     insert: &'static str,
     update: &'static str,
