@@ -22,9 +22,10 @@ pub enum FlowRunCommand {
     Inspect(InspectArgs),
     /// Print a flow run's logs.
     Logs(LogsArgs),
-    /// Cancel a flow run (needs a server): a run not yet running is
-    /// cancelled at once, a running one is asked to stop (CANCELLING) and
-    /// its worker cancels it.
+    /// Cancel a flow run (needs a server): a run no worker holds yet is
+    /// cancelled at once, a running one is asked to stop (CANCELLING): its
+    /// worker interrupts it and its running task runs, and the run ends
+    /// Cancelled. Waits for that (up to `--wait-secs`) unless `--no-wait`.
     Cancel(CancelArgs),
 }
 
@@ -33,6 +34,13 @@ pub enum FlowRunCommand {
 pub struct CancelArgs {
     /// The run's id or its name.
     pub id: String,
+    /// Return once the server accepted the cancellation, without waiting
+    /// for the run to end.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait for a running run to end Cancelled.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub wait_secs: f64,
 }
 
 /// Arguments of `weft flow-run ls`.

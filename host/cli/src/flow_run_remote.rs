@@ -233,16 +233,22 @@ async fn cancel(api: &ApiClient, args: CancelArgs) -> anyhow::Result<()> {
             output::state_label(&run.state)
         );
     }
-    let running = matches!(
-        run.state.state_type,
-        StateType::Running | StateType::Pending | StateType::Cancelling
-    );
     let o = propose(
         api,
         run.id,
         State::of_type(StateType::Cancelling).with_message("cancelled from the CLI"),
     )
     .await?;
+    let now = o.state.clone().map(State::from);
+    // A run no worker holds is cancelled at once (the server answers with
+    // the Cancelled state it entered, as Prefect does).
+    if now
+        .as_ref()
+        .is_some_and(|s| s.state_type == StateType::Cancelled)
+    {
+        println!("Flow run '{}' cancelled.", run.name);
+        return Ok(());
+    }
     if !o.accepted() {
         bail!(
             "the server refused to cancel '{}': {}",
@@ -250,21 +256,43 @@ async fn cancel(api: &ApiClient, args: CancelArgs) -> anyhow::Result<()> {
             o.reason()
         );
     }
-    if running {
+    if args.no_wait {
         println!(
             "Flow run '{}' is being cancelled: its worker stops it (CANCELLING).",
             run.name
         );
         return Ok(());
     }
-    let o = propose(api, run.id, State::cancelled("cancelled from the CLI")).await?;
-    if !o.accepted() {
-        bail!(
-            "the server refused to cancel '{}': {}",
-            run.name,
-            o.reason()
-        );
+    let started = std::time::Instant::now();
+    let deadline = started + crate::worker::secs(args.wait_secs);
+    loop {
+        let current = api
+            .read_flow_run(run.id)
+            .await
+            .context("cannot read the flow run")?
+            .map(ApiFlowRun::into_flow_run);
+        if let Some(current) = current
+            && current.state.is_terminal()
+        {
+            println!(
+                "Flow run '{}' {} after {:.2} s.",
+                run.name,
+                if current.state.state_type == StateType::Cancelled {
+                    "cancelled".to_string()
+                } else {
+                    format!("ended {}", output::state_label(&current.state))
+                },
+                started.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            println!(
+                "Flow run '{}' is being cancelled (CANCELLING): its worker has not confirmed yet.",
+                run.name
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    println!("Flow run '{}' cancelled.", run.name);
-    Ok(())
 }

@@ -30,9 +30,13 @@ pub struct StartArgs {
     /// Seconds between claims while the pool is empty.
     #[arg(long, value_name = "SECS", default_value_t = 1.0)]
     pub poll_interval: f64,
-    /// Seconds between heartbeats (and checks for cancelled runs).
+    /// Seconds between heartbeats.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub heartbeat_interval: f64,
+    /// Seconds between checks for runs being cancelled (how fast
+    /// `weft flow-run cancel` stops a running run).
+    #[arg(long, value_name = "SECS", default_value_t = 0.2)]
+    pub cancel_poll_interval: f64,
     /// Seconds running runs may take to finish after Ctrl-C / SIGTERM
     /// before they are handed back.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
@@ -54,6 +58,7 @@ impl StartArgs {
         config.limit = self.limit.max(1);
         config.poll_interval = secs(self.poll_interval);
         config.heartbeat_interval = secs(self.heartbeat_interval);
+        config.cancel_poll_interval = secs(self.cancel_poll_interval);
         config.shutdown_grace = secs(self.grace_secs);
         config.cache_dir = Some(crate::home::home()?.join("components"));
         Ok(config)

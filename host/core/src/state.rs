@@ -223,20 +223,33 @@ pub enum TransitionError {
         /// The proposed state's type.
         to: StateType,
     },
+    /// The run is being cancelled: it may only become Cancelled.
+    #[error("run is CANCELLING and can only become CANCELLED unless forced (proposed {to})")]
+    FromCancelling {
+        /// The proposed state's type.
+        to: StateType,
+    },
 }
 
-/// Checks Prefect's core orchestration rule for a proposed transition:
-/// a run in a terminal state does not move again unless `force` is set.
-/// (A transition from a terminal state to the same terminal type is also
-/// refused, so a finished run's result cannot be overwritten.)
+/// Checks Prefect's core orchestration rules for a proposed transition:
+/// a run in a terminal state does not move again unless `force` is set
+/// (a transition from a terminal state to the same terminal type is also
+/// refused, so a finished run's result cannot be overwritten), and a run
+/// that is CANCELLING can only become CANCELLED (Prefect's
+/// `HandleCancellingStateTransitions`), so a worker that starts or
+/// finishes a run being cancelled cannot undo the cancellation.
 pub fn check_transition(
     from: Option<StateType>,
     to: StateType,
     force: bool,
 ) -> Result<(), TransitionError> {
     match from {
-        Some(from) if from.is_terminal() && !force => {
-            Err(TransitionError::FromTerminal { from, to })
+        _ if force => Ok(()),
+        Some(from) if from.is_terminal() => Err(TransitionError::FromTerminal { from, to }),
+        Some(StateType::Cancelling)
+            if !matches!(to, StateType::Cancelled | StateType::Cancelling) =>
+        {
+            Err(TransitionError::FromCancelling { to })
         }
         _ => Ok(()),
     }
@@ -266,6 +279,23 @@ mod tests {
         assert!(check_transition(Some(StateType::Completed), StateType::Running, true).is_ok());
         assert!(check_transition(Some(StateType::Running), StateType::Completed, false).is_ok());
         assert!(check_transition(None, StateType::Pending, false).is_ok());
+    }
+
+    #[test]
+    fn cancelling_runs_only_become_cancelled_unless_forced() {
+        let from = Some(StateType::Cancelling);
+        for to in [
+            StateType::Running,
+            StateType::Pending,
+            StateType::Scheduled,
+            StateType::Completed,
+            StateType::Failed,
+        ] {
+            assert!(check_transition(from, to, false).is_err(), "{to}");
+            assert!(check_transition(from, to, true).is_ok(), "{to}");
+        }
+        assert!(check_transition(from, StateType::Cancelled, false).is_ok());
+        assert!(check_transition(Some(StateType::Running), StateType::Cancelling, false).is_ok());
     }
 
     #[test]

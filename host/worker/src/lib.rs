@@ -7,8 +7,11 @@
 //! many runs as it has free slots, reads each run's deployment (limits,
 //! granted secrets), fetches its component once ([`components`]), and runs
 //! it with an [`HttpRecorder`] that reports states, task runs, logs and
-//! cache entries to the server. It heartbeats the runs it holds and stops
-//! those the server marks CANCELLING. On shutdown it stops claiming, lets
+//! cache entries to the server. It heartbeats the runs it holds and, every
+//! [`WorkerConfig::cancel_poll_interval`] (200 ms by default), stops those
+//! the server marks CANCELLING: they end Cancelled, with their running
+//! task runs. A deployment's `limits.flow` overrides its flow's own
+//! retries and timeout. On shutdown it stops claiming, lets
 //! running runs finish for a grace period, and hands the rest back to the
 //! pool (SCHEDULED again) for another worker.
 //!
@@ -82,8 +85,12 @@ pub struct WorkerConfig {
     pub limit: usize,
     /// How long to wait before claiming again when the pool had nothing.
     pub poll_interval: Duration,
-    /// How often to heartbeat the held runs (and check for cancellation).
+    /// How often to heartbeat the held runs.
     pub heartbeat_interval: Duration,
+    /// How often to ask the server which held runs are being cancelled
+    /// (one small filter request, only while runs are held): the latency
+    /// of `weft flow-run cancel`.
+    pub cancel_poll_interval: Duration,
     /// Where fetched components are kept (`None`: in memory only).
     pub cache_dir: Option<PathBuf>,
     /// How long running runs may take to finish after shutdown is asked
@@ -94,7 +101,8 @@ pub struct WorkerConfig {
 impl WorkerConfig {
     /// A configuration for `pool` on the API at `api_url`, with defaults:
     /// a generated name, 32 runs at once, polling every second, a heartbeat
-    /// every 10 seconds, no disk cache, 30 seconds of grace.
+    /// every 10 seconds, a check for cancelled runs every 200 ms, no disk
+    /// cache, 30 seconds of grace.
     pub fn new(api_url: impl Into<String>, pool: impl Into<String>) -> WorkerConfig {
         WorkerConfig {
             api_url: api_url.into(),
@@ -103,6 +111,7 @@ impl WorkerConfig {
             limit: 32,
             poll_interval: Duration::from_secs(1),
             heartbeat_interval: Duration::from_secs(10),
+            cancel_poll_interval: Duration::from_millis(200),
             cache_dir: None,
             shutdown_grace: Duration::from_secs(30),
         }
@@ -170,6 +179,7 @@ pub async fn run_worker(
         let _ = stop_tx.send(true);
     });
     let heartbeat = tokio::spawn(worker.clone().heartbeat_loop(stop.clone()));
+    let cancels = tokio::spawn(worker.clone().cancel_loop());
 
     worker.clone().claim_loop(stop).await;
     tracing::info!(
@@ -178,6 +188,7 @@ pub async fn run_worker(
     );
     worker.drain().await;
     heartbeat.abort();
+    cancels.abort();
     tracing::info!("worker stopped");
     Ok(())
 }
@@ -362,8 +373,8 @@ impl Worker {
         Ok(d)
     }
 
-    /// Heartbeats the held runs and stops those the server is cancelling,
-    /// every `heartbeat_interval`, until the worker has drained.
+    /// Heartbeats the held runs every `heartbeat_interval`, until the
+    /// worker has drained.
     async fn heartbeat_loop(self: Arc<Self>, _stop: watch::Receiver<bool>) {
         let interval = self
             .config
@@ -380,6 +391,31 @@ impl Worker {
                 .await
             {
                 tracing::warn!(error = %e, "heartbeat failed");
+            }
+        }
+    }
+
+    /// Every `cancel_poll_interval`, while it holds runs, asks the server
+    /// which of them are CANCELLING and cancels those: their instances trap
+    /// at the next epoch tick, their task runs end Cancelled, and the runs
+    /// end Cancelled. Runs until the worker has drained.
+    async fn cancel_loop(self: Arc<Self>) {
+        let interval = self
+            .config
+            .cancel_poll_interval
+            .max(Duration::from_millis(10));
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let ids: Vec<Uuid> = self
+                .held()
+                .iter()
+                .filter(|(_, h)| !h.cancel.is_cancelled())
+                .map(|(id, _)| *id)
+                .collect();
+            if ids.is_empty() {
+                continue;
             }
             match self.api.cancelling_among(&ids).await {
                 Ok(cancelling) => {

@@ -22,7 +22,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
-use weft_core::{CacheEntry, FlowRun, LogEntry, RecordError, RunRecorder, State, TaskRun};
+use weft_core::{
+    CacheEntry, FlowRun, LogEntry, RecordError, RunRecorder, State, StateType, TaskRun,
+};
 use weft_runtime::CancelToken;
 
 use crate::api::{ApiClient, ApiError};
@@ -319,6 +321,26 @@ async fn send_flow_state(
             if !state.is_terminal() {
                 tracing::warn!(flow_run = %flow_run_id, state = %state.name, %reason, "state refused: stopping the run");
                 shared.cancel.cancel();
+            } else if state.state_type != StateType::Cancelled
+                && o.state
+                    .as_ref()
+                    .is_some_and(|s| s.state_type == StateType::Cancelling)
+            {
+                // The run ended just as it was being cancelled: a
+                // CANCELLING run can only become Cancelled.
+                let mut cancelled = State::cancelled("the flow run was cancelled");
+                if let Some(m) = &state.message {
+                    cancelled.message = Some(format!(
+                        "the flow run was cancelled (it ended {} meanwhile: {m})",
+                        state.name
+                    ));
+                }
+                return match retry(|| api.set_flow_run_state(flow_run_id, &cancelled, false)).await
+                {
+                    Ok(o) if o.accepted() => Ok(()),
+                    Ok(o) => Err(RecordError::Refused(o.reason())),
+                    Err(e) => Err(backend(e)),
+                };
             }
             Err(RecordError::Refused(reason))
         }

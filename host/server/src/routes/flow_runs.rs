@@ -388,9 +388,12 @@ fn intersect<T: PartialEq>(a: Option<Vec<T>>, b: Option<Vec<T>>) -> Option<Vec<T
     }
 }
 
-/// Proposes a new state. Prefect's rule: a run in a terminal state does
-/// not move again unless `force` is set; a refused proposal is `REJECT`
-/// with the reason, and the run keeps its state.
+/// Proposes a new state. Prefect's rules: a run in a terminal state does
+/// not move again unless `force` is set, a CANCELLING run only becomes
+/// CANCELLED, and CANCELLING a run no worker holds (Scheduled, Paused)
+/// cancels it at once (answered REJECT with the Cancelled state, as
+/// Prefect does); a refused proposal is `REJECT` with the reason, and the
+/// run keeps its state.
 #[utoipa::path(post, path = "/api/flow_runs/{id}/set_state", tag = "flow_runs",
     params(("id" = Uuid, Path, description = "The flow run's id")),
     request_body = SetStateBody,
@@ -404,14 +407,13 @@ async fn set_flow_run_state(
     Json(body): Json<SetStateBody>,
 ) -> ApiResult<(StatusCode, axum::Json<OrchestrationResult>)> {
     let proposed: CoreState = body.state.into_state()?;
-    let outcome = state
-        .store
-        .set_flow_run_state_checked(id, &proposed, body.force)
-        .await
-        .map_err(|e| match e {
-            weft_store::StoreError::NotFound(_) => ApiError::not_found(format!("flow run {id}")),
-            other => other.into(),
-        })?;
+    if proposed.state_type == StateType::Cancelling
+        && !body.force
+        && let Some(answer) = cancel_unstarted(&state, id, &proposed).await?
+    {
+        return Ok(answer);
+    }
+    let outcome = set_checked(&state, id, &proposed, body.force).await?;
     Ok(match outcome {
         Transition::Accepted(s) => {
             tracing::debug!(flow_run = %id, state = %s.name, "flow run state accepted");
@@ -431,6 +433,70 @@ async fn set_flow_run_state(
             )
         }
     })
+}
+
+async fn set_checked(
+    state: &AppState,
+    id: Uuid,
+    proposed: &CoreState,
+    force: bool,
+) -> ApiResult<Transition> {
+    state
+        .store
+        .set_flow_run_state_checked(id, proposed, force)
+        .await
+        .map_err(|e| match e {
+            weft_store::StoreError::NotFound(_) => ApiError::not_found(format!("flow run {id}")),
+            other => other.into(),
+        })
+}
+
+/// Prefect's `BypassCancellingFlowRunsWithNoInfra`: a run that no worker
+/// holds (Scheduled and not waiting for a retry, or Paused) has nothing to
+/// stop, so CANCELLING it cancels it at once. The proposal is answered
+/// REJECT with the Cancelled state the run entered, as Prefect does.
+/// `None` when the run is held (or running) and CANCELLING goes ahead.
+async fn cancel_unstarted(
+    state: &AppState,
+    id: Uuid,
+    proposed: &CoreState,
+) -> ApiResult<Option<(StatusCode, axum::Json<OrchestrationResult>)>> {
+    let current = load(state, id).await?.state;
+    let unstarted = match current.state_type {
+        // An AwaitingRetry run is held by the worker that retries it.
+        StateType::Scheduled => current.name != "AwaitingRetry",
+        StateType::Paused => true,
+        _ => false,
+    };
+    if !unstarted {
+        return Ok(None);
+    }
+    let reason = match &proposed.message {
+        Some(m) => format!("the run had not started: cancelled at once ({m})"),
+        None => "the run had not started: cancelled at once".to_string(),
+    };
+    let cancelled = CoreState::cancelled(reason.clone());
+    Ok(Some(
+        match set_checked(state, id, &cancelled, false).await? {
+            Transition::Accepted(s) => {
+                tracing::debug!(flow_run = %id, "unstarted flow run cancelled");
+                (
+                    StatusCode::OK,
+                    axum::Json(OrchestrationResult::reject(
+                        Some(StateOut::of_flow_run(&s, id)),
+                        reason,
+                    )),
+                )
+            }
+            Transition::Rejected { current, reason } => (
+                StatusCode::OK,
+                axum::Json(OrchestrationResult::reject(
+                    Some(StateOut::of_flow_run(&current, id)),
+                    reason,
+                )),
+            ),
+        },
+    ))
 }
 
 /// A flow run's state history, oldest first.
