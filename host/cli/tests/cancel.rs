@@ -229,3 +229,48 @@ fn flow_retries_run_on_a_worker_and_a_deployment_overrides_them() {
     assert_eq!(state_type(&run), "FAILED", "{run}");
     assert_eq!(run["run_count"], 1, "the deployment allows no retry: {run}");
 }
+
+#[test]
+fn a_run_awaiting_its_retry_stays_with_its_worker() {
+    let weft = Weft::new();
+    let _server = weft.start_server(&[]);
+    let deployment = deploy(
+        &weft,
+        &test_guest_wasm("testguest"),
+        "ok",
+        "ok",
+        "pool-held",
+    );
+    let api = weft.api();
+    let id = create_run(&api, &deployment);
+    let claim = |worker: &str| -> Vec<Value> {
+        block_on(api.post(
+            &["work_pools", "pool-held", "claim_flow_runs"],
+            &json!({ "worker": worker, "limit": 10 }),
+        ))
+        .expect("claim")
+    };
+    assert_eq!(claim("w1").len(), 1);
+    for state in [
+        json!({ "type": "RUNNING" }),
+        json!({ "type": "SCHEDULED", "name": "AwaitingRetry",
+                "state_details": { "scheduled_time": "2020-01-01T00:00:00Z" } }),
+    ] {
+        let answer: Value =
+            block_on(api.post(&["flow_runs", &id, "set_state"], &json!({ "state": state })))
+                .expect("set_state");
+        assert_eq!(answer["status"], "ACCEPT", "{answer}");
+    }
+    // Due, but held by w1, which retries it in process: nobody else gets it.
+    assert!(claim("w2").is_empty());
+    let scheduled: Vec<Value> = block_on(api.post(
+        &["work_pools", "pool-held", "get_scheduled_flow_runs"],
+        &json!({}),
+    ))
+    .expect("scheduled runs");
+    assert!(scheduled.is_empty(), "{scheduled:?}");
+    // Handed back, it is anybody's again.
+    block_on(api.release_flow_run(uuid::Uuid::parse_str(&id).expect("uuid"), "w1"))
+        .expect("release");
+    assert_eq!(claim("w2").len(), 1);
+}

@@ -358,6 +358,10 @@ pub(crate) const DUE: &str = "COALESCE(r.state_scheduled_time, r.expected_start_
 pub(crate) fn due_conditions(q: &mut Sql, pool: &str, before: DateTime<Utc>) {
     q.cond().push("r.work_pool_name = ").bind(pool);
     q.cond().push("r.state_type = 'SCHEDULED'");
+    // A flow run waiting for its own retry stays with the worker that
+    // retries it in process.
+    q.cond()
+        .push("NOT (r.state_name = 'AwaitingRetry' AND r.worker_name IS NOT NULL)");
     q.cond().push(DUE).push(" <= ").bind(before);
     q.cond().push(
         "NOT EXISTS (SELECT 1 FROM work_pools p WHERE p.name = r.work_pool_name AND p.is_paused)",

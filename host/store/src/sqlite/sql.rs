@@ -140,6 +140,7 @@ ON CONFLICT (digest) DO NOTHING";
 pub(crate) const DUE_FLOW_RUNS: &str = "\
 SELECT r.id FROM flow_runs r
 WHERE r.work_pool_name = ?1 AND r.state_type = 'SCHEDULED'
+    AND NOT (r.state_name = 'AwaitingRetry' AND r.worker_name IS NOT NULL)
     AND COALESCE(r.state_scheduled_time, r.expected_start_time, r.created) <= ?2
     AND NOT EXISTS (SELECT 1 FROM work_pools p WHERE p.name = r.work_pool_name AND p.is_paused)
 ORDER BY COALESCE(r.state_scheduled_time, r.expected_start_time, r.created) ASC, r.id ASC
