@@ -10,7 +10,9 @@
 //! straight to the server.
 //!
 //! A refused non-terminal flow-run state (the run was cancelled or taken
-//! over meanwhile) cancels the run. A recorder can be *detached* when the
+//! over meanwhile) cancels the run. A terminal state refused because the
+//! run is CANCELLING (it ended just as it was being cancelled) is replaced
+//! by Cancelled, the only state a CANCELLING run may enter. A recorder can be *detached* when the
 //! worker hands its run back: from then on it drops every write.
 
 use std::collections::HashMap;
