@@ -25,6 +25,9 @@ pub struct E2eArgs {
     /// How many clients create runs at once.
     #[arg(long, default_value_t = 8)]
     pub clients: u64,
+    /// Only create the runs (no worker needed); print the create rate.
+    #[arg(long)]
+    pub create_only: bool,
 }
 
 /// Creates the runs, waits for them, prints the rates.
@@ -70,6 +73,17 @@ pub async fn run(args: E2eArgs) -> Result<()> {
         c.await??;
     }
     let created = start.elapsed();
+    let rate = |d: Duration| args.runs as f64 / d.as_secs_f64();
+    println!(
+        "created {} runs through the API in {:.2} s ({:.0} creates/s, {} clients)",
+        args.runs,
+        created.as_secs_f64(),
+        rate(created),
+        args.clients
+    );
+    if args.create_only {
+        return Ok(());
+    }
 
     loop {
         let done = count(&http, &api, &id, "COMPLETED").await? - before;
@@ -84,14 +98,6 @@ pub async fn run(args: E2eArgs) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let all = start.elapsed();
-    let rate = |d: Duration| args.runs as f64 / d.as_secs_f64();
-    println!(
-        "created {} runs through the API in {:.2} s ({:.0} creates/s, {} clients)",
-        args.runs,
-        created.as_secs_f64(),
-        rate(created),
-        args.clients
-    );
     println!(
         "all {} Completed {:.2} s after the first create: {:.0} runs/s end to end",
         args.runs,

@@ -18,6 +18,7 @@
 mod common;
 pub mod crypto;
 mod error;
+mod pg_batch;
 pub mod filter;
 pub mod home;
 pub mod postgres;

@@ -1,8 +1,8 @@
 //! The Postgres backend: the store many servers and workers share.
 //!
-//! Reads are the shared queries of `reads` on a connection pool; writes go
-//! straight through the pool (Postgres handles the concurrency), each in
-//! its own transaction. Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED`,
+//! Reads are the shared queries of `reads` on a connection pool. The hot
+//! writes (runs, states, logs) are group-committed by `pg_batch`; the
+//! others go straight through the pool, each in its own transaction. Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED`,
 //! checked state changes `SELECT ... FOR UPDATE`, so concurrent servers
 //! never hand one run to two workers. Timestamps keep microseconds.
 
@@ -18,6 +18,7 @@ use weft_core::{
     Variable, WorkPool,
 };
 
+use crate::pg_batch::{Batcher, BoxFuture, Out, Write};
 use crate::query::{Dialect, Reader, Sql, pg_args};
 use crate::reads;
 use crate::rows::{
@@ -44,6 +45,7 @@ pub struct PgStore {
 #[derive(Debug)]
 struct Inner {
     pool: PgPool,
+    batch: Batcher,
     reads: Reader,
     key: SecretKey,
 }
@@ -182,6 +184,242 @@ fn deployment_sql(sql: &str, d: &DeploymentRow) -> Sql {
     q
 }
 
+/// A flow run's creation with its first state (always durable).
+struct CreateFlowRun(FlowRunInsert);
+
+impl Write for CreateFlowRun {
+    fn apply<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFuture<'c, Result<Out, StoreError>> {
+        Box::pin(async move {
+            let r = &self.0;
+            let s = &r.state;
+            let what = || format!("flow run {}", r.id);
+            sqlx::query(INSERT_FLOW)
+                .bind(&r.new_flow_id)
+                .bind(&r.flow_name)
+                .bind(r.created)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::from)?;
+            sqlx::query(
+                "INSERT INTO flow_runs (id, name, flow_id, flow_name, component_digest, deployment_name,
+                    parameters, tags, run_count, created, start_time, end_time, state_id, state_type,
+                    state_name, state_timestamp, deployment_id, work_pool_name, expected_start_time,
+                    state_scheduled_time)
+                 VALUES ($1, $2, (SELECT id FROM flows WHERE name = $3), $3, $4, $5, $6, $7, $8, $9, $10,
+                    $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            )
+            .bind(&r.id)
+            .bind(&r.name)
+            .bind(&r.flow_name)
+            .bind(&r.component_digest)
+            .bind(&r.deployment_name)
+            .bind(&r.parameters)
+            .bind(&r.tags)
+            .bind(r.run_count)
+            .bind(r.created)
+            .bind(r.start_time)
+            .bind(r.end_time)
+            .bind(&s.id)
+            .bind(s.state_type)
+            .bind(&s.name)
+            .bind(s.timestamp)
+            .bind(&r.deployment_id)
+            .bind(&r.work_pool_name)
+            .bind(r.expected_start_time)
+            .bind(s.scheduled_time)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| classify(e, what))?;
+            let inserted = sqlx::query(INSERT_FLOW_RUN_STATE)
+                .bind(&s.id)
+                .bind(&r.id)
+                .bind(s.state_type)
+                .bind(&s.name)
+                .bind(s.timestamp)
+                .bind(&s.message)
+                .bind(&s.data)
+                .bind(s.scheduled_time)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::from)?
+                .rows_affected();
+            if inserted != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "state {} is already recorded",
+                    s.id
+                )));
+            }
+            Ok(Out::Done)
+        })
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+}
+
+/// A task run's creation with its first state.
+struct CreateTaskRun(TaskRunInsert);
+
+impl Write for CreateTaskRun {
+    fn apply<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFuture<'c, Result<Out, StoreError>> {
+        Box::pin(async move {
+            let r = &self.0;
+            let s = &r.state;
+            let what = || format!("flow run {}", r.flow_run_id);
+            sqlx::query(
+                "INSERT INTO task_runs (id, flow_run_id, parent_task_run_id, task_key, dynamic_key, name,
+                    input, cache_key, cache_expiration, tags, run_count, created, start_time, end_time,
+                    state_id, state_type, state_name, state_timestamp)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            )
+            .bind(&r.id)
+            .bind(&r.flow_run_id)
+            .bind(&r.parent_task_run_id)
+            .bind(&r.task_key)
+            .bind(r.dynamic_key)
+            .bind(&r.name)
+            .bind(&r.input)
+            .bind(&r.cache_key)
+            .bind(r.cache_expiration)
+            .bind(&r.tags)
+            .bind(r.run_count)
+            .bind(r.created)
+            .bind(r.start_time)
+            .bind(r.end_time)
+            .bind(&s.id)
+            .bind(s.state_type)
+            .bind(&s.name)
+            .bind(s.timestamp)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| classify(e, what))?;
+            let inserted = sqlx::query(INSERT_TASK_RUN_STATE)
+                .bind(&s.id)
+                .bind(&r.id)
+                .bind(s.state_type)
+                .bind(&s.name)
+                .bind(s.timestamp)
+                .bind(&s.message)
+                .bind(&s.data)
+                .bind(s.scheduled_time)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::from)?
+                .rows_affected();
+            if inserted != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "state {} is already recorded",
+                    s.id
+                )));
+            }
+            Ok(Out::Done)
+        })
+    }
+
+    fn durable(&self) -> bool {
+        self.0.state.terminal == 1
+    }
+}
+
+/// A flow or task run's new state; `checked` applies Prefect's rules
+/// (with `force`) to a flow run's transition first.
+struct SetState {
+    update: StateUpdate,
+    flow: bool,
+    checked: Option<bool>,
+}
+
+impl SetState {
+    fn plain(update: StateUpdate, flow: bool) -> SetState {
+        SetState {
+            update,
+            flow,
+            checked: None,
+        }
+    }
+}
+
+impl Write for SetState {
+    fn apply<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFuture<'c, Result<Out, StoreError>> {
+        Box::pin(async move {
+            let u = &self.update;
+            if let Some(force) = self.checked {
+                let current: Option<(String, String)> = sqlx::query_as(
+                    "SELECT state_id, state_type FROM flow_runs WHERE id = $1 FOR UPDATE",
+                )
+                .bind(&u.run_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some((current_state_id, current_type)) = current else {
+                    return Err(StoreError::NotFound(format!("flow run {}", u.run_id)));
+                };
+                let from = StateType::parse(&current_type).ok_or_else(|| {
+                    StoreError::Decode(format!("unknown state type {current_type:?}"))
+                })?;
+                let to = StateType::parse(u.state.state_type).ok_or_else(|| {
+                    StoreError::Decode(format!("unknown state type {:?}", u.state.state_type))
+                })?;
+                if let Err(reason) = crate::check_flow_run_transition(from, to, force) {
+                    return Ok(Out::Rejected {
+                        current_state_id,
+                        reason,
+                    });
+                }
+            }
+            set_state(conn, u, self.flow).await?;
+            Ok(Out::Done)
+        })
+    }
+
+    fn durable(&self) -> bool {
+        self.update.state.terminal == 1
+    }
+}
+
+/// Log lines (progress: not durable on their own).
+struct WriteLogs(Vec<LogInsert>);
+
+impl Write for WriteLogs {
+    fn apply<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFuture<'c, Result<Out, StoreError>> {
+        Box::pin(async move {
+            let rows = &self.0;
+            for chunk in rows.chunks(1000) {
+                let mut q = Sql::new(
+                    Dialect::Postgres,
+                    "INSERT INTO logs (flow_run_id, task_run_id, name, level, message, timestamp) VALUES ",
+                );
+                for (i, l) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        q.push(", ");
+                    }
+                    q.push("(")
+                        .bind(l.flow_run_id.clone())
+                        .push(", ")
+                        .bind(l.task_run_id.clone())
+                        .push(", ")
+                        .bind(l.name.clone())
+                        .push(", ")
+                        .bind(l.level)
+                        .push(", ")
+                        .bind(l.message.clone())
+                        .push(", ")
+                        .bind(l.timestamp)
+                        .push(")");
+                }
+                exec(&mut *conn, &q)
+                    .await
+                    .map_err(|e| classify(e, || format!("flow run {}", chunk[0].flow_run_id)))?;
+            }
+            Ok(Out::Done)
+        })
+    }
+
+    fn durable(&self) -> bool {
+        false
+    }
+}
+
 impl PgStore {
     /// Connects to the database at `url` (`postgres://...`), applies the
     /// migrations and returns the store; secrets are encrypted with `key`.
@@ -191,6 +429,9 @@ impl PgStore {
             .map_err(|e| StoreError::Invalid(format!("bad Postgres URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            // A broken connection fails its query (and is dropped); a ping
+            // before every use would cost a round trip per query.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
@@ -198,6 +439,7 @@ impl PgStore {
         Ok(PgStore {
             inner: Arc::new(Inner {
                 reads: Reader::Postgres(pool.clone()),
+                batch: Batcher::start(&pool),
                 pool,
                 key,
             }),
@@ -218,27 +460,6 @@ impl PgStore {
         Ok(self.inner.pool.begin().await?)
     }
 
-    /// A transaction for a write that records progress, not an outcome (a
-    /// Running state, a task run, log lines, a cache entry): it commits
-    /// without waiting for the WAL flush (`synchronous_commit = off` for
-    /// this transaction only). Postgres stays consistent; a crash of the
-    /// database server may lose such writes of its last moments, the same
-    /// promise the SQLite store makes for writes it acknowledges before
-    /// their commit. Outcomes (creations, terminal states, claims) keep the
-    /// server's own setting.
-    async fn begin_progress(
-        &self,
-        durable: bool,
-    ) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let mut tx = self.begin().await?;
-        if !durable {
-            sqlx::query("SET LOCAL synchronous_commit = off")
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(tx)
-    }
-
     async fn run(&self, q: Sql, what: impl FnOnce() -> String) -> Result<u64, StoreError> {
         let mut conn = self.inner.pool.acquire().await?;
         exec(&mut conn, &q).await.map_err(|e| classify(e, what))
@@ -253,63 +474,8 @@ impl PgStore {
 impl RunRecorder for PgStore {
     async fn create_flow_run(&self, run: &FlowRun) -> Result<(), RecordError> {
         let r = FlowRunInsert::from_model(run)?;
-        let s = &r.state;
-        let what = || format!("flow run {}", r.id);
-        let mut tx = self.begin().await?;
-        sqlx::query(INSERT_FLOW)
-            .bind(&r.new_flow_id)
-            .bind(&r.flow_name)
-            .bind(r.created)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-        sqlx::query(
-            "INSERT INTO flow_runs (id, name, flow_id, flow_name, component_digest, deployment_name,
-                parameters, tags, run_count, created, start_time, end_time, state_id, state_type,
-                state_name, state_timestamp, deployment_id, work_pool_name, expected_start_time,
-                state_scheduled_time)
-             VALUES ($1, $2, (SELECT id FROM flows WHERE name = $3), $3, $4, $5, $6, $7, $8, $9, $10,
-                $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-        )
-        .bind(&r.id)
-        .bind(&r.name)
-        .bind(&r.flow_name)
-        .bind(&r.component_digest)
-        .bind(&r.deployment_name)
-        .bind(&r.parameters)
-        .bind(&r.tags)
-        .bind(r.run_count)
-        .bind(r.created)
-        .bind(r.start_time)
-        .bind(r.end_time)
-        .bind(&s.id)
-        .bind(s.state_type)
-        .bind(&s.name)
-        .bind(s.timestamp)
-        .bind(&r.deployment_id)
-        .bind(&r.work_pool_name)
-        .bind(r.expected_start_time)
-        .bind(s.scheduled_time)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| classify(e, what))?;
-        let inserted = sqlx::query(INSERT_FLOW_RUN_STATE)
-            .bind(&s.id)
-            .bind(&r.id)
-            .bind(s.state_type)
-            .bind(&s.name)
-            .bind(s.timestamp)
-            .bind(&s.message)
-            .bind(&s.data)
-            .bind(s.scheduled_time)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?
-            .rows_affected();
-        if inserted != 1 {
-            return Err(StoreError::Conflict(format!("state {} is already recorded", s.id)).into());
-        }
-        tx.commit().await.map_err(StoreError::from)?;
+        let key = r.id.clone();
+        self.inner.batch.call(&key, CreateFlowRun(r)).await?;
         Ok(())
     }
 
@@ -319,61 +485,18 @@ impl RunRecorder for PgStore {
         state: &State,
     ) -> Result<(), RecordError> {
         let u = StateUpdate::new(flow_run_id, state)?;
-        let mut tx = self.begin_progress(state.is_terminal()).await?;
-        set_state(&mut tx, &u, true).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        let key = u.run_id.clone();
+        self.inner
+            .batch
+            .call(&key, SetState::plain(u, true))
+            .await?;
         Ok(())
     }
 
     async fn create_task_run(&self, run: &TaskRun) -> Result<(), RecordError> {
         let r = TaskRunInsert::from_model(run)?;
-        let s = &r.state;
-        let what = || format!("flow run {}", r.flow_run_id);
-        let mut tx = self.begin_progress(run.state.is_terminal()).await?;
-        sqlx::query(
-            "INSERT INTO task_runs (id, flow_run_id, parent_task_run_id, task_key, dynamic_key, name,
-                input, cache_key, cache_expiration, tags, run_count, created, start_time, end_time,
-                state_id, state_type, state_name, state_timestamp)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        )
-        .bind(&r.id)
-        .bind(&r.flow_run_id)
-        .bind(&r.parent_task_run_id)
-        .bind(&r.task_key)
-        .bind(r.dynamic_key)
-        .bind(&r.name)
-        .bind(&r.input)
-        .bind(&r.cache_key)
-        .bind(r.cache_expiration)
-        .bind(&r.tags)
-        .bind(r.run_count)
-        .bind(r.created)
-        .bind(r.start_time)
-        .bind(r.end_time)
-        .bind(&s.id)
-        .bind(s.state_type)
-        .bind(&s.name)
-        .bind(s.timestamp)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| classify(e, what))?;
-        let inserted = sqlx::query(INSERT_TASK_RUN_STATE)
-            .bind(&s.id)
-            .bind(&r.id)
-            .bind(s.state_type)
-            .bind(&s.name)
-            .bind(s.timestamp)
-            .bind(&s.message)
-            .bind(&s.data)
-            .bind(s.scheduled_time)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?
-            .rows_affected();
-        if inserted != 1 {
-            return Err(StoreError::Conflict(format!("state {} is already recorded", s.id)).into());
-        }
-        tx.commit().await.map_err(StoreError::from)?;
+        let key = r.id.clone();
+        self.inner.batch.call(&key, CreateTaskRun(r)).await?;
         Ok(())
     }
 
@@ -383,45 +506,21 @@ impl RunRecorder for PgStore {
         state: &State,
     ) -> Result<(), RecordError> {
         let u = StateUpdate::new(task_run_id, state)?;
-        let mut tx = self.begin_progress(state.is_terminal()).await?;
-        set_state(&mut tx, &u, false).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        let key = u.run_id.clone();
+        self.inner
+            .batch
+            .call(&key, SetState::plain(u, false))
+            .await?;
         Ok(())
     }
 
     async fn write_logs(&self, entries: Vec<LogEntry>) -> Result<(), RecordError> {
-        if entries.is_empty() {
+        let Some(first) = entries.first() else {
             return Ok(());
-        }
+        };
+        let key = first.flow_run_id.hyphenated().to_string();
         let rows: Vec<LogInsert> = entries.into_iter().map(LogInsert::from_model).collect();
-        let mut tx = self.begin_progress(false).await?;
-        for chunk in rows.chunks(1000) {
-            let mut q = self.sql(
-                "INSERT INTO logs (flow_run_id, task_run_id, name, level, message, timestamp) VALUES ",
-            );
-            for (i, l) in chunk.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.push("(")
-                    .bind(l.flow_run_id.clone())
-                    .push(", ")
-                    .bind(l.task_run_id.clone())
-                    .push(", ")
-                    .bind(l.name.clone())
-                    .push(", ")
-                    .bind(l.level)
-                    .push(", ")
-                    .bind(l.message.clone())
-                    .push(", ")
-                    .bind(l.timestamp)
-                    .push(")");
-            }
-            exec(&mut tx, &q)
-                .await
-                .map_err(|e| classify(e, || format!("flow run {}", chunk[0].flow_run_id)))?;
-        }
-        tx.commit().await.map_err(StoreError::from)?;
+        self.inner.batch.call(&key, WriteLogs(rows)).await?;
         Ok(())
     }
 
@@ -573,27 +672,24 @@ impl Store for PgStore {
         force: bool,
     ) -> Result<Transition, StoreError> {
         let u = StateUpdate::new(id, state)?;
-        let mut tx = self.begin_progress(state.is_terminal()).await?;
-        let current: Option<(String, String)> =
-            sqlx::query_as("SELECT state_id, state_type FROM flow_runs WHERE id = $1 FOR UPDATE")
-                .bind(&u.run_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((current_state_id, current_type)) = current else {
-            return Err(StoreError::NotFound(format!("flow run {id}")));
+        let key = u.run_id.clone();
+        let write = SetState {
+            update: u,
+            flow: true,
+            checked: Some(force),
         };
-        let from = StateType::parse(&current_type)
-            .ok_or_else(|| StoreError::Decode(format!("unknown state type {current_type:?}")))?;
-        if let Err(reason) = crate::check_flow_run_transition(from, state.state_type, force) {
-            tx.rollback().await?;
-            let current = reads::flow_run_state(self.reads(), &current_state_id)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("state {current_state_id}")))?;
-            return Ok(Transition::Rejected { current, reason });
+        match self.inner.batch.call(&key, write).await? {
+            Out::Rejected {
+                current_state_id,
+                reason,
+            } => {
+                let current = reads::flow_run_state(self.reads(), &current_state_id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("state {current_state_id}")))?;
+                Ok(Transition::Rejected { current, reason })
+            }
+            Out::Done => Ok(Transition::Accepted(state.clone())),
         }
-        set_state(&mut tx, &u, true).await?;
-        tx.commit().await?;
-        Ok(Transition::Accepted(state.clone()))
     }
 
     async fn create_deployment(&self, deployment: &Deployment) -> Result<Deployment, StoreError> {
