@@ -38,12 +38,24 @@ pub struct DeployArgs {
     /// Grant its runs the secret NAME. Repeatable.
     #[arg(long = "allow-secret", value_name = "NAME")]
     pub allow_secret: Vec<String>,
-    /// Run it on this cron schedule (`0 3 * * *`).
-    #[arg(long, value_name = "EXPR", conflicts_with = "interval")]
+    /// Run it on this cron schedule (`*/5 * * * *`, five fields).
+    #[arg(long, value_name = "EXPR", conflicts_with_all = ["interval", "rrule"])]
     pub cron: Option<String>,
     /// Run it every SECS seconds.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", conflicts_with = "rrule")]
     pub interval: Option<u64>,
+    /// With --interval: count the slots from this time (RFC 3339; default
+    /// now).
+    #[arg(long, value_name = "RFC3339", requires = "interval")]
+    pub anchor: Option<chrono::DateTime<chrono::FixedOffset>>,
+    /// Run it on this RFC 5545 recurrence rule (`FREQ=WEEKLY;BYDAY=MO`,
+    /// optionally with a `DTSTART:...` line).
+    #[arg(long, value_name = "RULE")]
+    pub rrule: Option<String>,
+    /// The IANA time zone the schedule is read in (`Europe/Paris`; default
+    /// UTC).
+    #[arg(long, value_name = "ZONE")]
+    pub timezone: Option<String>,
     /// A description.
     #[arg(long)]
     pub description: Option<String>,
@@ -59,6 +71,142 @@ pub enum DeploymentCommand {
     Ls,
     /// Create a flow run of a deployment.
     Run(RunArgs),
+    /// List, pause and resume a deployment's schedules.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+}
+
+/// The `weft deployment schedule` commands.
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// List a deployment's schedules.
+    Ls {
+        /// `FLOW/DEPLOYMENT`.
+        deployment: String,
+    },
+    /// Pause a deployment's schedule (all of them unless SCHEDULE_ID is
+    /// given); its coming runs that have not started are deleted.
+    Pause {
+        /// `FLOW/DEPLOYMENT`.
+        deployment: String,
+        /// The schedule's id (see `weft deployment schedule ls`).
+        schedule_id: Option<Uuid>,
+    },
+    /// Resume a paused schedule (all of them unless SCHEDULE_ID is given).
+    Resume {
+        /// `FLOW/DEPLOYMENT`.
+        deployment: String,
+        /// The schedule's id.
+        schedule_id: Option<Uuid>,
+    },
+}
+
+/// A deployment schedule as the server returns it.
+#[derive(Debug, Deserialize)]
+struct ScheduleOut {
+    id: Uuid,
+    #[serde(default)]
+    active: bool,
+    #[serde(default)]
+    schedule: Value,
+}
+
+/// `cron */5 * * * * (Europe/Paris)`, `every 60s from ... (UTC)`, `rrule ...`.
+fn describe_schedule(s: &Value) -> String {
+    let tz = s.get("timezone").and_then(Value::as_str).unwrap_or("UTC");
+    if let Some(c) = s.get("cron").and_then(Value::as_str) {
+        format!("cron {c} ({tz})")
+    } else if let Some(i) = s.get("interval").and_then(Value::as_f64) {
+        match s.get("anchor_date").and_then(Value::as_str) {
+            Some(a) => format!("every {i}s from {a} ({tz})"),
+            None => format!("every {i}s ({tz})"),
+        }
+    } else if let Some(r) = s.get("rrule").and_then(Value::as_str) {
+        format!("rrule {} ({tz})", r.replace('\n', " "))
+    } else {
+        s.to_string()
+    }
+}
+
+async fn find_deployment(api: &ApiClient, spec: &str) -> anyhow::Result<DeploymentOut> {
+    let Some((flow, name)) = spec.split_once('/') else {
+        bail!("name the deployment as FLOW/DEPLOYMENT, not '{spec}'");
+    };
+    let deployment: Option<DeploymentOut> = api
+        .get_opt(&["deployments", "name", flow, name])
+        .await
+        .context("cannot read the deployment")?;
+    deployment.with_context(|| format!("no deployment '{flow}/{name}' (see `weft deployment ls`)"))
+}
+
+async fn schedule_command(api: &ApiClient, command: ScheduleCommand) -> anyhow::Result<ExitCode> {
+    let (spec, target, active) = match command {
+        ScheduleCommand::Ls { deployment } => {
+            let d = find_deployment(api, &deployment).await?;
+            let schedules: Vec<ScheduleOut> = api
+                .get(&["deployments", &d.id.to_string(), "schedules"])
+                .await
+                .context("cannot read the schedules")?;
+            let mut table = Table::new(&["ID", "SCHEDULE", "ACTIVE"]);
+            for s in schedules {
+                table.row(vec![
+                    s.id.to_string(),
+                    describe_schedule(&s.schedule),
+                    if s.active { "yes" } else { "paused" }.to_string(),
+                ]);
+            }
+            print!("{}", table.render());
+            return Ok(ExitCode::SUCCESS);
+        }
+        ScheduleCommand::Pause {
+            deployment,
+            schedule_id,
+        } => (deployment, schedule_id, false),
+        ScheduleCommand::Resume {
+            deployment,
+            schedule_id,
+        } => (deployment, schedule_id, true),
+    };
+    let d = find_deployment(api, &spec).await?;
+    let schedules: Vec<ScheduleOut> = api
+        .get(&["deployments", &d.id.to_string(), "schedules"])
+        .await
+        .context("cannot read the schedules")?;
+    let chosen: Vec<&ScheduleOut> = match target {
+        Some(id) => {
+            let Some(s) = schedules.iter().find(|s| s.id == id) else {
+                bail!(
+                    "deployment '{spec}' has no schedule {id} (see `weft deployment schedule ls {spec}`)"
+                );
+            };
+            vec![s]
+        }
+        None => schedules.iter().collect(),
+    };
+    if chosen.is_empty() {
+        bail!("deployment '{spec}' has no schedules");
+    }
+    for s in chosen {
+        api.call(
+            reqwest::Method::PATCH,
+            &[
+                "deployments",
+                &d.id.to_string(),
+                "schedules",
+                &s.id.to_string(),
+            ],
+            &json!({ "active": active }),
+        )
+        .await
+        .with_context(|| format!("cannot change schedule {}", s.id))?;
+        println!(
+            "{} schedule {} of '{spec}' ({}).",
+            if active { "Resumed" } else { "Paused" },
+            s.id,
+            describe_schedule(&s.schedule)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Arguments of `weft deployment run`.
@@ -176,11 +324,22 @@ pub async fn deploy(args: DeployArgs, api: ApiClient) -> anyhow::Result<ExitCode
         .and_then(Value::as_str)
         .context("the server's flow has no id")?;
     let mut schedules = Vec::new();
+    let tz = &args.timezone;
     if let Some(cron) = &args.cron {
-        schedules.push(json!({ "schedule": { "cron": cron }, "active": true }));
+        schedules.push(json!({ "schedule": { "cron": cron, "timezone": tz }, "active": true }));
     }
     if let Some(secs) = args.interval {
-        schedules.push(json!({ "schedule": { "interval": secs }, "active": true }));
+        let anchor = args.anchor.map(|a| a.with_timezone(&chrono::Utc));
+        schedules.push(json!({
+            "schedule": { "interval": secs, "anchor_date": anchor, "timezone": tz },
+            "active": true,
+        }));
+    }
+    if let Some(rule) = &args.rrule {
+        schedules.push(json!({ "schedule": { "rrule": rule, "timezone": tz }, "active": true }));
+    }
+    if schedules.is_empty() && tz.is_some() {
+        bail!("--timezone needs a schedule: --cron, --interval or --rrule");
     }
     let body = json!({
         "name": args.name,
@@ -206,6 +365,11 @@ pub async fn deploy(args: DeployArgs, api: ApiClient) -> anyhow::Result<ExitCode
         args.pool
     );
     println!("Its runs' limits: {}.", describe_limits(&deployment.limits));
+    for s in &deployment.schedules {
+        if let Ok(s) = serde_json::from_value::<ScheduleOut>(s.clone()) {
+            println!("Schedule {}: {}.", s.id, describe_schedule(&s.schedule));
+        }
+    }
     println!(
         "Run it with: weft deployment run '{}/{}'",
         flow, deployment.name
@@ -223,6 +387,7 @@ pub async fn run(command: DeploymentCommand, api: ApiClient) -> anyhow::Result<E
     match command {
         DeploymentCommand::Ls => ls(&api).await,
         DeploymentCommand::Run(args) => run_deployment(&api, args).await,
+        DeploymentCommand::Schedule(command) => schedule_command(&api, command).await,
     }
 }
 

@@ -37,6 +37,17 @@ pub struct StartArgs {
     /// Flow runs the embedded worker executes at once.
     #[arg(long, value_name = "N", default_value_t = 32, requires = "worker")]
     pub worker_limit: usize,
+    /// Run no scheduler (another server on the same database may).
+    #[arg(long)]
+    pub no_scheduler: bool,
+    /// How often the scheduler creates coming runs and marks late ones, in
+    /// seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub scheduler_interval: f64,
+    /// A scheduled run still unclaimed this many seconds after its start
+    /// time becomes Late.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
+    pub late_after: f64,
 }
 
 /// Runs a `weft server` command.
@@ -50,9 +61,28 @@ async fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
     let home = crate::home::home()?;
     let store = open_store(args.database_url.as_deref(), &home).await?;
     let runtime = crate::home::runtime()?;
+    let scheduler = if args.no_scheduler {
+        None
+    } else {
+        let secs = |v: f64, flag: &str| {
+            if (0.0..1e9).contains(&v) {
+                Ok(v)
+            } else {
+                Err(anyhow::anyhow!("--{flag} must be a number of seconds"))
+            }
+        };
+        let tick = secs(args.scheduler_interval, "scheduler-interval")?.max(0.01);
+        let late = secs(args.late_after, "late-after")?;
+        Some(weft_server::scheduler::SchedulerConfig {
+            tick: std::time::Duration::from_secs_f64(tick),
+            late_after: chrono::Duration::milliseconds((late * 1000.0) as i64),
+            ..Default::default()
+        })
+    };
     let config = weft_server::ServerConfig {
         host: args.host,
         port: args.port,
+        scheduler,
         ..Default::default()
     };
 

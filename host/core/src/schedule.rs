@@ -372,15 +372,18 @@ impl CompiledSchedule {
     }
 
     /// The slots to create runs for at `start`, by Prefect's rule (see
-    /// [`SchedulePolicy`]); `max_runs` overrides the policy's when given.
+    /// [`SchedulePolicy`]), none at or after `end` (default: the policy's
+    /// `max_time` ahead); `max_runs` overrides the policy's when given.
     pub fn plan(
         &self,
         start: DateTime<Utc>,
+        end: Option<DateTime<Utc>>,
         policy: &SchedulePolicy,
         max_runs: Option<usize>,
     ) -> Result<Vec<DateTime<Utc>>, ScheduleError> {
         let max = max_runs.unwrap_or(policy.max_runs);
-        let mut dates = self.slots(start, start + policy.max_time, max)?;
+        let end = end.unwrap_or(start + policy.max_time);
+        let mut dates = self.slots(start, end, max)?;
         let enough = start + policy.min_time;
         if let Some(i) = dates
             .iter()
@@ -701,7 +704,7 @@ mod tests {
         let got = cron("*/5 * * * *", None)
             .compile()
             .expect("compile")
-            .plan(start, &p, None)
+            .plan(start, None, &p, None)
             .expect("plan");
         assert_eq!(got.len(), 13);
         assert_eq!(got[0], utc("2025-06-01T10:05:00Z"));
@@ -710,14 +713,14 @@ mod tests {
         let got = cron("0 3 * * *", None)
             .compile()
             .expect("compile")
-            .plan(start, &p, None)
+            .plan(start, None, &p, None)
             .expect("plan");
         assert_eq!(got.len(), 3);
         // Every minute, capped by max_runs.
         let got = cron("* * * * *", None)
             .compile()
             .expect("compile")
-            .plan(start, &p, Some(10))
+            .plan(start, None, &p, Some(10))
             .expect("plan");
         assert_eq!(got.len(), 10);
     }

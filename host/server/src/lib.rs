@@ -17,6 +17,7 @@ mod error;
 mod extract;
 pub mod models;
 mod routes;
+pub mod scheduler;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -44,6 +45,9 @@ pub struct ServerConfig {
     pub max_component_bytes: usize,
     /// The largest JSON body any other route accepts (default 16 MiB).
     pub max_json_bytes: usize,
+    /// The scheduler [`serve`] runs beside the API (default on); `None`
+    /// runs none (another server on the same database may).
+    pub scheduler: Option<scheduler::SchedulerConfig>,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +57,7 @@ impl Default for ServerConfig {
             port: 4200,
             max_component_bytes: 64 << 20,
             max_json_bytes: 16 << 20,
+            scheduler: Some(scheduler::SchedulerConfig::default()),
         }
     }
 }
@@ -67,15 +72,23 @@ pub struct AppState {
     pub runtime: Runtime,
     /// The server's configuration.
     pub config: Arc<ServerConfig>,
+    /// Creates scheduled runs at once when schedules change (when the
+    /// configuration has a scheduler).
+    pub scheduler: Option<scheduler::Scheduler>,
 }
 
 impl AppState {
     /// Shared state over `store` and `runtime`.
     pub fn new(config: ServerConfig, store: Arc<dyn Store>, runtime: Runtime) -> AppState {
+        let scheduler = config
+            .scheduler
+            .clone()
+            .map(|c| scheduler::Scheduler::new(Arc::clone(&store), c));
         AppState {
             store,
             runtime,
             config: Arc::new(config),
+            scheduler,
         }
     }
 }
@@ -131,9 +144,20 @@ pub async fn serve(
     let local = listener.local_addr()?;
     let state = AppState::new(config, store.clone(), runtime);
     tracing::info!(address = %local, "weft server listening on http://{local}/api");
-    axum::serve(listener, router(state))
+    // The scheduler runs until the API has stopped.
+    let (stop_scheduler, scheduler_stop) = tokio::sync::watch::channel(false);
+    let scheduler = state.scheduler.clone().map(|s| {
+        tracing::info!(tick = ?s.config().tick, "scheduler started");
+        tokio::spawn(s.run(scheduler_stop))
+    });
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    let _ = stop_scheduler.send(true);
+    if let Some(task) = scheduler {
+        let _ = task.await;
+    }
+    served?;
     tracing::info!("weft server stopped accepting requests; flushing the store");
     store.flush().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())

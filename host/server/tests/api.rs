@@ -102,6 +102,11 @@ async fn openapi_describes_every_route() {
         ("get", "/api/cache/{key}"),
         ("put", "/api/cache/{key}"),
         ("delete", "/api/cache/{key}"),
+        ("get", "/api/deployments/{id}/schedules"),
+        ("post", "/api/deployments/{id}/schedules"),
+        ("patch", "/api/deployments/{id}/schedules/{schedule_id}"),
+        ("delete", "/api/deployments/{id}/schedules/{schedule_id}"),
+        ("post", "/api/deployments/{id}/schedule"),
     ];
     for (method, path) in expected {
         assert!(

@@ -2574,3 +2574,39 @@ pub async fn late_runs_marked<S: Store>(store: &S) {
     let got: HashSet<Uuid> = got.into_iter().map(|r| r.id).collect();
     assert!(got.contains(&overdue.id) && got.contains(&overdue2.id));
 }
+
+/// Two independent handles on one database (two servers) schedule the
+/// same 40 slots at the same time, four times each: 40 runs in all.
+pub async fn two_handles_schedule_each_slot_once<A, B>(a: &A, b: &B)
+where
+    A: Store + Clone + 'static,
+    B: Store + Clone + 'static,
+{
+    let (d, s) = scheduled_deployment("two-servers");
+    a.create_deployment(&d).await.expect("deployment");
+    let mut handles = Vec::new();
+    for i in 0..8 {
+        let runs = slot_runs(&d, &s, 40);
+        if i % 2 == 0 {
+            let a = a.clone();
+            handles.push(tokio::spawn(async move {
+                a.create_scheduled_flow_runs(&runs).await.expect("a")
+            }));
+        } else {
+            let b = b.clone();
+            handles.push(tokio::spawn(async move {
+                b.create_scheduled_flow_runs(&runs).await.expect("b")
+            }));
+        }
+    }
+    let mut total = 0;
+    for h in handles {
+        total += h.await.expect("scheduler").len();
+    }
+    assert_eq!(total, 40);
+    for store_runs in [deployment_runs(a, &d).await, deployment_runs(b, &d).await] {
+        assert_eq!(store_runs.len(), 40);
+        let slots: HashSet<_> = store_runs.iter().map(|r| r.expected_start_time).collect();
+        assert_eq!(slots.len(), 40);
+    }
+}

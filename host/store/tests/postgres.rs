@@ -77,3 +77,17 @@ async fn open_store_picks_the_backend() {
         Err(weft_store::StoreError::Invalid(_))
     ));
 }
+
+/// Two servers: two independent store handles (pools) on one database
+/// schedule the same slots at once; each slot gets one run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_schedule_each_slot_once() {
+    let (a, db) = setup().await;
+    let url = format!("postgres://postgres@127.0.0.1:5432/{}", db.name);
+    let b = PgStore::connect(&url, SecretKey::generate())
+        .await
+        .expect("second handle");
+    weft_store::conformance::two_handles_schedule_each_slot_once(&a, &b).await;
+    a.close().await.expect("close");
+    b.close().await.expect("close");
+}

@@ -235,3 +235,15 @@ async fn write_throughput() {
     );
     store.close().await.expect("close");
 }
+
+/// Two processes' worth of stores (two writers) on one file schedule the
+/// same slots at once; each slot gets one run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_schedule_each_slot_once() {
+    let (a, dir) = setup().await;
+    let b = SqliteStore::open(a.path(), SecretKey::generate())
+        .await
+        .expect("second handle");
+    weft_store::conformance::two_handles_schedule_each_slot_once(&a, &b).await;
+    drop(dir);
+}

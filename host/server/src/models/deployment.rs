@@ -11,18 +11,70 @@ use weft_core::{Deployment, RunLimits, Schedule};
 
 use super::filter::{DeploymentFilter, FlowFilter, WorkPoolFilter};
 
-/// A schedule's definition: cron or interval.
+/// A schedule's definition (Prefect's `CronSchedule`, `IntervalSchedule`
+/// or `RRuleSchedule`): exactly one of `cron`, `interval` and `rrule`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct ScheduleSpec {
-    /// A cron expression.
+    /// A cron expression (five fields).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cron: Option<String>,
-    /// An interval in seconds.
+    /// Cron: whether day-of-month and day-of-week match when either does
+    /// (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day_or: Option<bool>,
+    /// An interval in seconds (a whole number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<f64>,
-    /// The time zone.
+    /// Interval: where slots are counted from (default: when created).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor_date: Option<DateTime<Utc>>,
+    /// An RFC 5545 recurrence rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rrule: Option<String>,
+    /// The IANA time zone (UTC when absent).
     pub timezone: Option<String>,
+}
+
+impl ScheduleSpec {
+    /// The API form of a core schedule's definition.
+    pub fn of(s: &Schedule) -> ScheduleSpec {
+        ScheduleSpec {
+            cron: s.cron.clone(),
+            day_or: s.cron.as_ref().map(|_| s.day_or),
+            interval: s.interval_secs.map(|i| i as f64),
+            anchor_date: s.interval_secs.and(s.anchor_date),
+            rrule: s.rrule.clone(),
+            timezone: s.timezone.clone(),
+        }
+    }
+
+    /// Sets `s`'s definition from this one (an interval without an anchor
+    /// is anchored at `now`, to the second); checks it parses.
+    pub fn apply(self, s: &mut Schedule, now: DateTime<Utc>) -> Result<(), String> {
+        let interval_secs = match self.interval {
+            None => None,
+            Some(i) if i.is_finite() && i >= 1.0 && i.fract() == 0.0 && i <= 1e12 => Some(i as u64),
+            Some(i) => {
+                return Err(format!(
+                    "invalid interval {i}: it must be a whole number of seconds, at least 1"
+                ));
+            }
+        };
+        s.cron = self.cron;
+        s.day_or = self.day_or.unwrap_or(true);
+        s.interval_secs = interval_secs;
+        s.anchor_date = match interval_secs {
+            Some(_) => Some(
+                self.anchor_date
+                    .unwrap_or_else(|| DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)),
+            ),
+            None => None,
+        };
+        s.rrule = self.rrule;
+        s.timezone = self.timezone.filter(|t| !t.trim().is_empty());
+        s.validate().map_err(|e| e.to_string())
+    }
 }
 
 /// A deployment schedule (Prefect's `DeploymentSchedule`).
@@ -34,11 +86,32 @@ pub struct ScheduleOut {
     pub deployment_id: Uuid,
     /// Its definition.
     pub schedule: ScheduleSpec,
-    /// Whether it is active.
+    /// Whether it is active (a paused schedule is inactive).
     pub active: bool,
+    /// At most this many of its runs scheduled ahead.
+    pub max_scheduled_runs: Option<u32>,
+    /// Parameters its runs get over the deployment's.
+    pub parameters: serde_json::Value,
+    /// Its name, unique within the deployment.
+    pub slug: Option<String>,
 }
 
-/// A schedule in a create or update body.
+impl ScheduleOut {
+    /// The API form of `s`, a schedule of `deployment_id`.
+    pub fn new(s: &Schedule, deployment_id: Uuid) -> ScheduleOut {
+        ScheduleOut {
+            id: s.id,
+            deployment_id,
+            schedule: ScheduleSpec::of(s),
+            active: s.active,
+            max_scheduled_runs: s.max_scheduled_runs,
+            parameters: s.parameters.clone(),
+            slug: s.slug.clone(),
+        }
+    }
+}
+
+/// A schedule in a create body (Prefect's `DeploymentScheduleCreate`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ScheduleCreate {
     /// Its definition.
@@ -46,6 +119,15 @@ pub struct ScheduleCreate {
     /// Whether it is active (default true).
     #[serde(default = "yes")]
     pub active: bool,
+    /// At most this many of its runs scheduled ahead.
+    #[serde(default)]
+    pub max_scheduled_runs: Option<u32>,
+    /// Parameters its runs get over the deployment's (a JSON object).
+    #[serde(default)]
+    pub parameters: Option<serde_json::Value>,
+    /// Its name, unique within the deployment.
+    #[serde(default)]
+    pub slug: Option<String>,
 }
 
 fn yes() -> bool {
@@ -53,17 +135,62 @@ fn yes() -> bool {
 }
 
 impl ScheduleCreate {
-    /// The core schedule.
-    pub fn into_schedule(self) -> Schedule {
-        Schedule {
-            id: Uuid::now_v7(),
-            cron: self.schedule.cron,
-            interval_secs: self.schedule.interval.map(|s| s.max(0.0) as u64),
-            timezone: self.schedule.timezone,
+    /// The core schedule, checked: a bad cron, interval, rrule or time
+    /// zone is an error message for a 422.
+    pub fn into_schedule(self, now: DateTime<Utc>) -> Result<Schedule, String> {
+        let mut s = Schedule {
             active: self.active,
+            max_scheduled_runs: self.max_scheduled_runs,
+            slug: self.slug,
             ..Schedule::default()
+        };
+        if self.max_scheduled_runs == Some(0) {
+            return Err("`max_scheduled_runs` must be at least 1".into());
         }
+        if let Some(p) = self.parameters {
+            if !p.is_object() {
+                return Err("a schedule's `parameters` must be a JSON object".into());
+            }
+            s.parameters = p;
+        }
+        self.schedule.apply(&mut s, now)?;
+        Ok(s)
     }
+}
+
+/// The body of `PATCH /api/deployments/{id}/schedules/{schedule_id}`
+/// (Prefect's `DeploymentScheduleUpdate`): the fields to change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ScheduleUpdate {
+    /// A new definition.
+    pub schedule: Option<ScheduleSpec>,
+    /// Active (resume) or not (pause).
+    pub active: Option<bool>,
+    /// At most this many of its runs scheduled ahead.
+    pub max_scheduled_runs: Option<u32>,
+    /// Parameters its runs get over the deployment's.
+    pub parameters: Option<serde_json::Value>,
+    /// Its name.
+    pub slug: Option<String>,
+}
+
+/// The body of `POST /api/deployments/{id}/schedule` (Prefect's): create
+/// runs now, by the scheduler's rule with these bounds (a `start_time` in
+/// the past backfills).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ScheduleRunsBody {
+    /// The earliest slot (default now).
+    pub start_time: Option<DateTime<Utc>>,
+    /// No slot at or after this.
+    pub end_time: Option<DateTime<Utc>>,
+    /// Schedule until at least this many seconds after the start.
+    pub min_time: Option<f64>,
+    /// At least this many runs per schedule.
+    pub min_runs: Option<u32>,
+    /// At most this many runs per schedule.
+    pub max_runs: Option<u32>,
 }
 
 /// A deployment as the API returns it (Prefect's `DeploymentResponse`).
@@ -146,16 +273,7 @@ impl DeploymentOut {
         let schedules = d
             .schedules
             .iter()
-            .map(|s| ScheduleOut {
-                id: s.id,
-                deployment_id: d.id,
-                schedule: ScheduleSpec {
-                    cron: s.cron.clone(),
-                    interval: s.interval_secs.map(|i| i as f64),
-                    timezone: s.timezone.clone(),
-                },
-                active: s.active,
-            })
+            .map(|s| ScheduleOut::new(s, d.id))
             .collect();
         DeploymentOut {
             id: d.id,

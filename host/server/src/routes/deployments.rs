@@ -81,6 +81,10 @@ async fn create_deployment(
             "component {digest} is not stored: upload it with POST /api/components first"
         )));
     }
+    let old = state
+        .store
+        .read_deployment_by_name(&flow.name, &body.name)
+        .await?;
     let mut d = Deployment::new(body.name, flow.name, digest);
     d.description = body.description;
     if let Some(p) = body.parameters {
@@ -89,11 +93,7 @@ async fn create_deployment(
     }
     d.tags = body.tags;
     d.work_pool_name = body.work_pool_name;
-    d.schedules = body
-        .schedules
-        .into_iter()
-        .map(|s| s.into_schedule())
-        .collect();
+    d.schedules = super::schedules::schedules_from(body.schedules, old.as_ref())?;
     d.paused = body.paused;
     d.concurrency_limit = body.concurrency_limit;
     d.allowed_secrets = body.allowed_secrets;
@@ -107,6 +107,7 @@ async fn create_deployment(
         StatusCode::OK
     };
     tracing::info!(deployment = %stored.id, name = %stored.name, flow = %stored.flow_name, "deployment stored");
+    super::schedules::after_change(&state, old.as_ref(), &stored).await?;
     let out = out(&mut Linker::new(&state, &ctx), stored).await?;
     Ok((status, axum::Json(out)))
 }
@@ -136,7 +137,8 @@ async fn update_deployment(
     Path(id): Path<Uuid>,
     Json(body): Json<DeploymentUpdate>,
 ) -> ApiResult<StatusCode> {
-    let mut d = load(&state, id).await?;
+    let old = load(&state, id).await?;
+    let mut d = old.clone();
     if let Some(v) = body.description {
         d.description = Some(v);
     }
@@ -151,7 +153,7 @@ async fn update_deployment(
         d.work_pool_name = Some(v);
     }
     if let Some(v) = body.schedules {
-        d.schedules = v.into_iter().map(|s| s.into_schedule()).collect();
+        d.schedules = super::schedules::schedules_from(v, Some(&old))?;
     }
     if let Some(v) = body.paused {
         d.paused = v;
@@ -175,6 +177,7 @@ async fn update_deployment(
     if !state.store.update_deployment(&d).await? {
         return Err(ApiError::not_found(format!("deployment {id}")));
     }
+    super::schedules::after_change(&state, Some(&old), &d).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,6 +9,7 @@ mod deployments;
 mod flow_runs;
 mod flows;
 mod logs;
+mod schedules;
 mod secrets;
 mod task_runs;
 mod variables;
@@ -51,6 +52,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(components::routes())
         .merge(cache::routes())
         .merge(deployments::routes())
+        .merge(schedules::routes())
         .merge(work_pools::routes())
         .merge(variables::routes())
 }
