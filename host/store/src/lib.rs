@@ -18,9 +18,9 @@
 mod common;
 pub mod crypto;
 mod error;
-mod pg_batch;
 pub mod filter;
 pub mod home;
+mod pg_batch;
 pub mod postgres;
 mod query;
 mod reads;
