@@ -184,6 +184,35 @@ fn deployment_sql(sql: &str, d: &DeploymentRow) -> Sql {
     q
 }
 
+/// Records a new run's first state (`sql` is the flow or task run
+/// states insert); a state id already recorded is a conflict.
+async fn insert_first_state(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    run_id: &str,
+    s: &StateInsert,
+) -> Result<(), StoreError> {
+    let inserted = sqlx::query(sql)
+        .bind(&s.id)
+        .bind(run_id)
+        .bind(s.state_type)
+        .bind(&s.name)
+        .bind(s.timestamp)
+        .bind(&s.message)
+        .bind(&s.data)
+        .bind(s.scheduled_time)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if inserted != 1 {
+        return Err(StoreError::Conflict(format!(
+            "state {} is already recorded",
+            s.id
+        )));
+    }
+    Ok(())
+}
+
 /// A flow run's creation with its first state (always durable).
 struct CreateFlowRun(FlowRunInsert);
 
@@ -230,25 +259,7 @@ impl Write for CreateFlowRun {
             .execute(&mut *conn)
             .await
             .map_err(|e| classify(e, what))?;
-            let inserted = sqlx::query(INSERT_FLOW_RUN_STATE)
-                .bind(&s.id)
-                .bind(&r.id)
-                .bind(s.state_type)
-                .bind(&s.name)
-                .bind(s.timestamp)
-                .bind(&s.message)
-                .bind(&s.data)
-                .bind(s.scheduled_time)
-                .execute(&mut *conn)
-                .await
-                .map_err(StoreError::from)?
-                .rows_affected();
-            if inserted != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "state {} is already recorded",
-                    s.id
-                )));
-            }
+            insert_first_state(conn, INSERT_FLOW_RUN_STATE, &r.id, s).await?;
             Ok(Out::Done)
         })
     }
@@ -294,25 +305,7 @@ impl Write for CreateTaskRun {
             .execute(&mut *conn)
             .await
             .map_err(|e| classify(e, what))?;
-            let inserted = sqlx::query(INSERT_TASK_RUN_STATE)
-                .bind(&s.id)
-                .bind(&r.id)
-                .bind(s.state_type)
-                .bind(&s.name)
-                .bind(s.timestamp)
-                .bind(&s.message)
-                .bind(&s.data)
-                .bind(s.scheduled_time)
-                .execute(&mut *conn)
-                .await
-                .map_err(StoreError::from)?
-                .rows_affected();
-            if inserted != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "state {} is already recorded",
-                    s.id
-                )));
-            }
+            insert_first_state(conn, INSERT_TASK_RUN_STATE, &r.id, s).await?;
             Ok(Out::Done)
         })
     }
