@@ -6,6 +6,7 @@
 
 mod build;
 mod component;
+mod concurrency_limit;
 mod deploy;
 mod flow_run;
 mod flow_run_remote;
@@ -72,6 +73,9 @@ enum Command {
     /// Upload components to a server and list them.
     #[command(subcommand)]
     Component(component::ComponentCommand),
+    /// Limit how many task runs with a tag run at once, across workers.
+    #[command(subcommand)]
+    ConcurrencyLimit(concurrency_limit::ConcurrencyLimitCommand),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +108,7 @@ async fn dispatch(command: Command, api_url: Option<String>) -> anyhow::Result<E
         Command::Run(args) => run::run(args).await,
         Command::FlowRun(command) => flow_run::run(command, api).await,
         Command::Secret(command) => secret::run(command, api).await,
+        Command::ConcurrencyLimit(command) => concurrency_limit::run(command, api).await,
         Command::Server(command) => server::run(command).await,
         Command::Worker(command) => worker::run(command, api).await,
         Command::Deploy(args) => deploy::deploy(args, remote::required(api, "deploy")?).await,

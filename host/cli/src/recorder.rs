@@ -19,7 +19,8 @@ use async_trait::async_trait;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, FlowRun, LogEntry, LogLevel, RecordError, RunRecorder, State, StateType, TaskRun,
+    CacheEntry, FlowRun, LogEntry, LogLevel, RecordError, RunRecorder, SlotGrant, SlotRequest,
+    State, StateType, TaskRun,
 };
 
 use crate::output::{self, Redactor};
@@ -350,5 +351,17 @@ impl RunRecorder for PrintingRecorder {
 
     async fn flush(&self) -> Result<(), RecordError> {
         self.inner.flush().await
+    }
+
+    async fn acquire_slots(&self, request: &SlotRequest) -> Result<SlotGrant, RecordError> {
+        self.inner.acquire_slots(request).await
+    }
+
+    async fn renew_lease(&self, lease_id: Uuid, lease: Duration) -> Result<bool, RecordError> {
+        self.inner.renew_lease(lease_id, lease).await
+    }
+
+    async fn release_lease(&self, lease_id: Uuid) -> Result<(), RecordError> {
+        self.inner.release_lease(lease_id).await
     }
 }

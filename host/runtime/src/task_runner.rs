@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use weft_core::{CacheEntry, CachePolicy, RetryPolicy, State, TaskRun};
 
 use crate::bindings::{TaskError, TaskOptions};
+use crate::concurrency::{self, NoSlot};
 use crate::instance::{Entry, call};
 use crate::outcome::{CallOutcome, Crash, LimitExceeded};
 use crate::run::{CallKey, RunContext};
@@ -137,6 +138,24 @@ async fn execute(
         match run.task_slots.clone().acquire_owned().await {
             Ok(s) => Some(s),
             Err(_) => return Err(TaskError::Crashed("the run is shutting down".into())),
+        }
+    };
+    // Tag concurrency limits: one slot of each tag's limit for the whole
+    // task run (all its attempts), taken after the run's own slot.
+    let _held = if task_run.tags.is_empty() {
+        None
+    } else {
+        match concurrency::acquire(&run, task_run.id, &task_run.tags, &ended).await {
+            Ok(held) => held,
+            Err(NoSlot::Cancelled) => {
+                set_state(&run, &task_run, cancelled_state()).await;
+                return Err(TaskError::Cancelled);
+            }
+            Err(NoSlot::Refused(why)) => {
+                let m = format!("the task run cannot take its concurrency slots: {why}");
+                set_state(&run, &task_run, State::failed(m.clone())).await;
+                return Err(TaskError::Failed(m));
+            }
         }
     };
     let policy = retry_policy(&options);

@@ -88,6 +88,7 @@ impl From<weft_core::RecordError> for ApiError {
                 ApiError::NotFound(format!("not found: {what}"))
             }
             weft_core::RecordError::Refused(why) => ApiError::Conflict(why),
+            weft_core::RecordError::Invalid(why) => ApiError::invalid(why),
             weft_core::RecordError::Backend(why) => ApiError::Internal(why),
         }
     }

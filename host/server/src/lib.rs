@@ -48,6 +48,11 @@ pub struct ServerConfig {
     /// The scheduler [`serve`] runs beside the API (default on); `None`
     /// runs none (another server on the same database may).
     pub scheduler: Option<scheduler::SchedulerConfig>,
+    /// A claimed run whose worker has not heartbeated for this long holds
+    /// no slot of its deployment's or pool's concurrency limit (default
+    /// 90 s, Prefect's zombie threshold): a dead worker's runs free their
+    /// slots by themselves.
+    pub lost_after: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +63,7 @@ impl Default for ServerConfig {
             max_component_bytes: 64 << 20,
             max_json_bytes: 16 << 20,
             scheduler: Some(scheduler::SchedulerConfig::default()),
+            lost_after: std::time::Duration::from_secs(90),
         }
     }
 }

@@ -22,6 +22,9 @@ use weft_core::{CacheEntry, FlowRun, LogEntry, LogLevel, RecordError, State, Sta
 
 use weft_core::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
 
+mod limits;
+pub use limits::*;
+
 use crate::{
     DeploymentFilter, FlowRunFilter, FlowRunSort, LogFilter, Store, StoreError, TaskRunFilter,
     TaskRunSort, Transition, VariableFilter, WorkPoolFilter,
@@ -65,6 +68,12 @@ macro_rules! store_conformance_tests {
             concurrent_schedulers_create_each_slot_once,
             scheduled_runs_deleted_and_recreated,
             late_runs_marked,
+            concurrency_limits_crud,
+            concurrency_leases,
+            concurrency_waiters_wake_on_release,
+            concurrent_requests_never_exceed_a_limit,
+            claims_respect_flow_run_limits,
+            claims_respect_pool_limits,
         );
     };
     (@each $setup:path; $($name:ident),* $(,)?) => {
@@ -2143,7 +2152,7 @@ pub async fn claim_release_heartbeat_lost<S: Store>(store: &S) {
     );
     assert!(
         store
-            .claim_flow_runs("p", "w1", t, 10)
+            .claim_flow_runs("p", "w1", t, 10, live_after())
             .await
             .expect("c")
             .is_empty()
@@ -2151,17 +2160,17 @@ pub async fn claim_release_heartbeat_lost<S: Store>(store: &S) {
     pool.is_paused = false;
     store.update_work_pool(&pool).await.expect("unpause");
 
-    let claimed = store.claim_flow_runs("p", "w1", t, 1).await.expect("claim");
+    let claimed = store.claim_flow_runs("p", "w1", t, 1, live_after()).await.expect("claim");
     assert_eq!(ids(claimed.clone()), vec![early.id]);
     assert_eq!(claimed[0].state.state_type, StateType::Pending);
     let rest = store
-        .claim_flow_runs("p", "w2", t, 10)
+        .claim_flow_runs("p", "w2", t, 10, live_after())
         .await
         .expect("claim");
     assert_eq!(ids(rest), vec![late.id]);
     assert!(
         store
-            .claim_flow_runs("p", "w3", t, 10)
+            .claim_flow_runs("p", "w3", t, 10, live_after())
             .await
             .expect("claim")
             .is_empty()
@@ -2236,7 +2245,7 @@ pub async fn claim_release_heartbeat_lost<S: Store>(store: &S) {
             .all(|r| r.id != early.id)
     );
     let reclaimed = store
-        .claim_flow_runs("p", "w3", Utc::now() + Duration::seconds(1), 10)
+        .claim_flow_runs("p", "w3", Utc::now() + Duration::seconds(1), 10, live_after())
         .await
         .expect("reclaim");
     assert_eq!(ids(reclaimed), vec![early.id]);
@@ -2266,7 +2275,7 @@ pub async fn claim_release_heartbeat_lost<S: Store>(store: &S) {
     );
     assert!(
         store
-            .claim_flow_runs("p", "w1", t, 0)
+            .claim_flow_runs("p", "w1", t, 0, live_after())
             .await
             .expect("zero")
             .is_empty()
@@ -2291,7 +2300,7 @@ pub async fn concurrent_claimers_never_share_a_run<S: Store + Clone>(store: &S) 
             let mut mine = Vec::new();
             loop {
                 let got = store
-                    .claim_flow_runs("busy", &worker, Utc::now(), 3)
+                    .claim_flow_runs("busy", &worker, Utc::now(), 3, live_after())
                     .await
                     .expect("claim");
                 if got.is_empty() {
@@ -2460,7 +2469,7 @@ pub async fn scheduled_runs_deleted_and_recreated<S: Store>(store: &S) {
     // Slot 0 was claimed by a worker; slot 1 is Late; a hand-made run of
     // the deployment is not the scheduler's.
     let claimed = store
-        .claim_flow_runs("p", "w", base_time(), 1)
+        .claim_flow_runs("p", "w", base_time(), 1, live_after())
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);
@@ -2528,7 +2537,7 @@ pub async fn late_runs_marked<S: Store>(store: &S) {
         store.create_flow_run(r).await.expect("create");
     }
     flush(store).await;
-    store.claim_flow_runs("q", "w", t, 10).await.expect("claim");
+    store.claim_flow_runs("q", "w", t, 10, live_after()).await.expect("claim");
     // Limit 1: the oldest first.
     let now = t + Duration::seconds(1);
     let first = store.mark_late_flow_runs(t, now, 1).await.expect("late");
@@ -2568,7 +2577,7 @@ pub async fn late_runs_marked<S: Store>(store: &S) {
     }
     // Late runs are still claimed by workers.
     let got = store
-        .claim_flow_runs("p", "w", t, 10)
+        .claim_flow_runs("p", "w", t, 10, live_after())
         .await
         .expect("claim late");
     let got: HashSet<Uuid> = got.into_iter().map(|r| r.id).collect();
@@ -2609,4 +2618,9 @@ where
         let slots: HashSet<_> = store_runs.iter().map(|r| r.expected_start_time).collect();
         assert_eq!(slots.len(), 40);
     }
+}
+
+/// The `live_after` of the claims here: heartbeats of the last minute.
+fn live_after() -> DateTime<Utc> {
+    Utc::now() - Duration::seconds(60)
 }

@@ -52,6 +52,7 @@ impl From<StoreError> for RecordError {
     fn from(e: StoreError) -> RecordError {
         match e {
             StoreError::NotFound(what) => RecordError::NotFound(what),
+            StoreError::Invalid(what) => RecordError::Invalid(what),
             other => RecordError::Backend(other.to_string()),
         }
     }

@@ -15,7 +15,9 @@
 //! the order made. Reads see committed data, so call `flush` first to read
 //! your own queued writes.
 
+pub mod claims;
 mod common;
+pub mod concurrency;
 pub mod crypto;
 mod error;
 pub mod filter;

@@ -14,11 +14,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, State, StateType, TaskRun,
-    Variable, WorkPool,
+    CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry,
+    SlotGrant, SlotRequest, State, StateType, TaskRun, Variable, WorkPool,
 };
 
 use crate::pg_batch::{Batcher, BoxFuture, Out, Write};
+use crate::concurrency::LimitKey;
 use crate::query::{Dialect, Reader, Sql, pg_args};
 use crate::reads;
 use crate::rows::{
@@ -48,6 +49,7 @@ struct Inner {
     batch: Batcher,
     reads: Reader,
     key: SecretKey,
+    waiters: crate::concurrency::SlotWaiters,
 }
 
 /// A Postgres error as a store error: foreign-key violations are
@@ -148,7 +150,7 @@ async fn set_state(
 }
 
 /// A state made by the store itself (it has no data).
-fn state_insert(state: &State) -> StateInsert {
+pub(crate) fn state_insert(state: &State) -> StateInsert {
     StateInsert {
         id: state.id.hyphenated().to_string(),
         state_type: state.state_type.as_str(),
@@ -435,6 +437,7 @@ impl PgStore {
                 batch: Batcher::start(&pool),
                 pool,
                 key,
+                waiters: Default::default(),
             }),
         })
     }
@@ -545,6 +548,30 @@ impl RunRecorder for PgStore {
             return Ok(None);
         };
         Ok(Some(self.inner.key.decrypt(name, &sealed)?))
+    }
+
+    async fn acquire_slots(&self, request: &SlotRequest) -> Result<SlotGrant, RecordError> {
+        let pool = &self.inner.pool;
+        let grant = self
+            .inner
+            .waiters
+            .acquire(request, || crate::concurrency::pg_try_acquire(pool, request))
+            .await?;
+        Ok(grant)
+    }
+
+    async fn renew_lease(
+        &self,
+        lease_id: Uuid,
+        lease: std::time::Duration,
+    ) -> Result<bool, RecordError> {
+        Ok(crate::concurrency::pg_renew(&self.inner.pool, lease_id, lease).await?)
+    }
+
+    async fn release_lease(&self, lease_id: Uuid) -> Result<(), RecordError> {
+        crate::concurrency::pg_release(&self.inner.pool, lease_id).await?;
+        self.inner.waiters.released();
+        Ok(())
     }
 }
 
@@ -924,22 +951,15 @@ impl Store for PgStore {
         worker: &str,
         before: DateTime<Utc>,
         limit: u32,
+        live_after: DateTime<Utc>,
     ) -> Result<Vec<FlowRun>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        let mut q = self.sql("SELECT r.id AS value FROM flow_runs r");
-        reads::due_conditions(&mut q, pool, before);
-        q.push(&format!(" ORDER BY {} ASC, r.id ASC LIMIT ", reads::DUE))
-            .bind(i64::from(limit))
-            .push(" FOR UPDATE OF r SKIP LOCKED");
-        let args = pg_args(&q.args)?;
-        let ids: Vec<crate::query::TextRow> = sqlx::query_as_with(&q.text, args)
-            .fetch_all(&mut *tx)
-            .await?;
-        let ids: Vec<String> = ids.into_iter().map(|r| r.value).collect();
+        let choice = crate::claims::pg_choose(&mut tx, pool, before, limit, live_after, now).await?;
+        let ids = choice.take;
         for id in &ids {
             let mut pending = State::pending();
             pending.timestamp = now;
@@ -956,6 +976,21 @@ impl Store for PgStore {
                 .bind(&ids)
                 .execute(&mut *tx)
                 .await?;
+        }
+        for (update, log) in &choice.wait {
+            set_state(&mut tx, update, true).await?;
+            sqlx::query(
+                "INSERT INTO logs (flow_run_id, task_run_id, name, level, message, timestamp)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&log.flow_run_id)
+            .bind(&log.task_run_id)
+            .bind(&log.name)
+            .bind(log.level)
+            .bind(&log.message)
+            .bind(log.timestamp)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         reads::flow_runs_in_order(self.reads(), &ids).await
@@ -1038,5 +1073,59 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError> {
         crate::schedules::pg_mark_late(&self.inner.pool, due_before, now, limit).await
+    }
+
+    async fn create_concurrency_limit(
+        &self,
+        limit: &ConcurrencyLimit,
+    ) -> Result<ConcurrencyLimit, StoreError> {
+        crate::concurrency::pg_create(&self.inner.pool, limit).await?;
+        self.read_concurrency_limit(limit.id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("concurrency limit {}", limit.id)))
+    }
+
+    async fn read_concurrency_limit(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<ConcurrencyLimit>, StoreError> {
+        crate::concurrency::read_limit(self.reads(), LimitKey::Id(id)).await
+    }
+
+    async fn read_concurrency_limit_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<ConcurrencyLimit>, StoreError> {
+        crate::concurrency::read_limit(self.reads(), LimitKey::Name(name)).await
+    }
+
+    async fn list_concurrency_limits(
+        &self,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<ConcurrencyLimit>, StoreError> {
+        crate::concurrency::list_limits(self.reads(), limit, offset).await
+    }
+
+    async fn update_concurrency_limit(&self, limit: &ConcurrencyLimit) -> Result<bool, StoreError> {
+        let updated = crate::concurrency::pg_update(&self.inner.pool, limit).await?;
+        self.inner.waiters.released();
+        Ok(updated)
+    }
+
+    async fn delete_concurrency_limit(&self, id: Uuid) -> Result<bool, StoreError> {
+        let deleted = crate::concurrency::pg_delete(&self.inner.pool, id).await?;
+        self.inner.waiters.released();
+        Ok(deleted)
+    }
+
+    async fn reset_concurrency_limit(&self, id: Uuid) -> Result<u64, StoreError> {
+        let n = crate::concurrency::pg_reset(&self.inner.pool, id).await?;
+        self.inner.waiters.released();
+        Ok(n)
+    }
+
+    async fn concurrency_leases(&self, limit_id: Uuid) -> Result<Vec<Lease>, StoreError> {
+        crate::concurrency::leases_of(self.reads(), limit_id).await
     }
 }

@@ -423,7 +423,7 @@ impl FlowRow {
 
 // ------------------------------------------- server records (both ways)
 
-fn name_ok(what: &str, name: &str) -> Result<(), StoreError> {
+pub(crate) fn name_ok(what: &str, name: &str) -> Result<(), StoreError> {
     if name.trim().is_empty() {
         return Err(StoreError::Invalid(format!(
             "{what} name must not be empty"
@@ -650,7 +650,7 @@ impl ComponentRow {
     }
 }
 
-fn uuid(s: &str) -> Result<Uuid, StoreError> {
+pub(crate) fn uuid(s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|e| StoreError::Decode(format!("bad uuid {s:?}: {e}")))
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, State, StateType, TaskRun,
+    CacheEntry, ComponentRecord, ConcurrencyLimit, Lease, Deployment, FlowRun, LogEntry, State, StateType, TaskRun,
     Variable, WorkPool,
 };
 
@@ -258,12 +258,19 @@ pub trait Store: RunRecorder {
     /// would return: moves each to `Pending` (appended to its history),
     /// records `worker` as its claimer with a heartbeat of now, and returns
     /// them, oldest first. Two concurrent claimers never get the same run.
+    ///
+    /// The flow-run concurrency limits of deployments and work pools hold
+    /// (see [`crate::claims`]): a claimed run in an active state whose
+    /// heartbeat is at or after `live_after` holds a slot; a due run that
+    /// would exceed a limit is skipped and, the first time, renamed
+    /// `AwaitingConcurrencySlot` with a log line saying why.
     async fn claim_flow_runs(
         &self,
         pool: &str,
         worker: &str,
         before: DateTime<Utc>,
         limit: u32,
+        live_after: DateTime<Utc>,
     ) -> Result<Vec<FlowRun>, StoreError>;
 
     /// Refreshes the heartbeat of the runs among `ids` that `worker` claimed.
@@ -316,6 +323,48 @@ pub trait Store: RunRecorder {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Uuid>, StoreError>;
+
+    // ------------------------------------------------ concurrency limits
+    // Slots are taken, renewed and released through `RunRecorder`
+    // (`acquire_slots`, `renew_lease`, `release_lease`).
+
+    /// Creates a concurrency limit; a limit of the same name is
+    /// [`StoreError::Conflict`]. Returns what is stored.
+    async fn create_concurrency_limit(
+        &self,
+        limit: &ConcurrencyLimit,
+    ) -> Result<ConcurrencyLimit, StoreError>;
+
+    /// The concurrency limit with this id, with the slots held now.
+    async fn read_concurrency_limit(&self, id: Uuid)
+    -> Result<Option<ConcurrencyLimit>, StoreError>;
+
+    /// The concurrency limit named `name`, with the slots held now.
+    async fn read_concurrency_limit_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<ConcurrencyLimit>, StoreError>;
+
+    /// Concurrency limits by name, a page of them.
+    async fn list_concurrency_limits(
+        &self,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<ConcurrencyLimit>, StoreError>;
+
+    /// Replaces the name, size and activity of the limit with `limit.id`;
+    /// whether it existed. Leases already held are kept.
+    async fn update_concurrency_limit(&self, limit: &ConcurrencyLimit) -> Result<bool, StoreError>;
+
+    /// Deletes a concurrency limit; whether it existed.
+    async fn delete_concurrency_limit(&self, id: Uuid) -> Result<bool, StoreError>;
+
+    /// Releases every lease holding slots of a limit (Prefect's `reset`);
+    /// how many.
+    async fn reset_concurrency_limit(&self, id: Uuid) -> Result<u64, StoreError>;
+
+    /// The unexpired leases holding slots of a limit, oldest first.
+    async fn concurrency_leases(&self, limit_id: Uuid) -> Result<Vec<Lease>, StoreError>;
 }
 
 /// `Store` is used as `Arc<dyn Store>`: this fails to compile if it stops

@@ -147,6 +147,32 @@ impl ApiClient {
         self.finish(method, &url, request).await
     }
 
+    /// Sends a JSON body and returns the answer's status and bytes,
+    /// whatever the status (only a failed connection is an error).
+    pub async fn send_json_raw<B: Serialize + Sync>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: &B,
+    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let url = self.url(segments);
+        let transport = |source| ApiError::Transport {
+            url: url.to_string(),
+            source,
+        };
+        let response = self
+            .http
+            .request(method, url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(encode(segments, body)?)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport)?;
+        Ok((status, bytes.to_vec()))
+    }
+
     async fn finish(
         &self,
         method: Method,
@@ -443,7 +469,8 @@ fn encode<B: Serialize>(segments: &[&str], body: &B) -> Result<Vec<u8>, ApiError
     })
 }
 
-fn decode<T: DeserializeOwned>(segments: &[&str], bytes: &[u8]) -> Result<T, ApiError> {
+/// Decodes a JSON answer of the request to `segments`.
+pub(crate) fn decode<T: DeserializeOwned>(segments: &[&str], bytes: &[u8]) -> Result<T, ApiError> {
     // An empty body decodes as JSON `null` (for `()` and `Option`s).
     let bytes = if bytes.is_empty() { b"null" } else { bytes };
     serde_json::from_slice(bytes).map_err(|e| ApiError::Decode {
@@ -453,7 +480,7 @@ fn decode<T: DeserializeOwned>(segments: &[&str], bytes: &[u8]) -> Result<T, Api
 }
 
 /// The `detail` of an error answer (`{"detail": "..."}`), else its text.
-fn detail_of(status: StatusCode, bytes: &[u8]) -> String {
+pub(crate) fn detail_of(status: StatusCode, bytes: &[u8]) -> String {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
         && let Some(detail) = value.get("detail")
     {

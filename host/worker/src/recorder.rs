@@ -25,7 +25,8 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, FlowRun, LogEntry, RecordError, RunRecorder, State, StateType, TaskRun,
+    CacheEntry, FlowRun, LogEntry, RecordError, RunRecorder, SlotGrant, SlotRequest, State,
+    StateType, TaskRun,
 };
 use weft_runtime::CancelToken;
 
@@ -186,6 +187,26 @@ impl RunRecorder for HttpRecorder {
 
     async fn flush(&self) -> Result<(), RecordError> {
         self.enqueue_and_wait(Op::Flush).await
+    }
+
+    async fn acquire_slots(&self, request: &SlotRequest) -> Result<SlotGrant, RecordError> {
+        match retry(|| self.api.acquire_slots(request)).await {
+            Ok(grant) => Ok(grant),
+            Err(e) if e.status() == Some(422) => Err(RecordError::Invalid(e.to_string())),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn renew_lease(&self, lease_id: Uuid, lease: Duration) -> Result<bool, RecordError> {
+        retry(|| self.api.renew_lease(lease_id, lease))
+            .await
+            .map_err(backend)
+    }
+
+    async fn release_lease(&self, lease_id: Uuid) -> Result<(), RecordError> {
+        retry(|| self.api.release_lease(lease_id))
+            .await
+            .map_err(backend)
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod component;
+pub mod concurrency;
 pub mod deployment;
 pub mod filter;
 pub mod flow;

@@ -5,6 +5,7 @@
 mod admin;
 mod cache;
 mod components;
+mod concurrency_limits;
 mod deployments;
 mod flow_runs;
 mod flows;
@@ -35,7 +36,8 @@ use crate::{AppState, RequestContext};
     tags(
         (name = "admin"), (name = "flows"), (name = "flow_runs"), (name = "task_runs"),
         (name = "logs"), (name = "deployments"), (name = "work_pools"), (name = "variables"),
-        (name = "secrets"), (name = "components"), (name = "cache")
+        (name = "secrets"), (name = "components"), (name = "cache"),
+        (name = "concurrency_limits")
     )
 )]
 struct ApiDoc;
@@ -55,6 +57,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(schedules::routes())
         .merge(work_pools::routes())
         .merge(variables::routes())
+        .merge(concurrency_limits::routes())
 }
 
 /// Resolves what flow runs refer to by name (their flow's id) for one

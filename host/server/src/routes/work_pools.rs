@@ -5,7 +5,7 @@
 use crate::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use weft_core::WorkPool;
@@ -209,9 +209,18 @@ async fn claim_flow_runs(
         return Err(ApiError::invalid("`worker` must not be empty"));
     }
     let pool = load(&state, &name).await?;
+    let now = Utc::now();
+    let lost_after = chrono::Duration::from_std(state.config.lost_after)
+        .unwrap_or(chrono::Duration::MAX);
     let runs = state
         .store
-        .claim_flow_runs(&name, &body.worker, Utc::now(), body.limit.unwrap_or(1))
+        .claim_flow_runs(
+            &name,
+            &body.worker,
+            now,
+            body.limit.unwrap_or(1),
+            now.checked_sub_signed(lost_after).unwrap_or(DateTime::<Utc>::MIN_UTC),
+        )
         .await?;
     if !runs.is_empty() {
         tracing::debug!(pool = %name, worker = %body.worker, claimed = runs.len(), "flow runs claimed");

@@ -6,6 +6,8 @@
 //! queue; reads use a separate pool of read-only connections, which WAL lets
 //! run alongside the writer.
 
+mod claims;
+mod concurrency;
 mod schedules;
 mod sql;
 mod writer;
@@ -20,10 +22,12 @@ use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, State, TaskRun, Variable, WorkPool,
+    CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry,
+    SlotGrant, SlotRequest, State, TaskRun, Variable, WorkPool,
 };
 
 use self::writer::{Op, Out, WriterHandle};
+use crate::concurrency::LimitKey;
 use crate::query::Reader;
 use crate::reads;
 use crate::rows::{
@@ -64,6 +68,7 @@ struct Inner {
     writer: WriterHandle,
     reads: Reader,
     key: SecretKey,
+    waiters: crate::concurrency::SlotWaiters,
 }
 
 impl SqliteStore {
@@ -112,6 +117,7 @@ impl SqliteStore {
                 writer,
                 reads: Reader::Sqlite(reads),
                 key,
+                waiters: Default::default(),
             }),
         })
     }
@@ -221,6 +227,43 @@ impl RunRecorder for SqliteStore {
 
     async fn flush(&self) -> Result<(), RecordError> {
         self.inner.writer.call(Op::Flush).await?;
+        Ok(())
+    }
+
+    async fn acquire_slots(&self, request: &SlotRequest) -> Result<SlotGrant, RecordError> {
+        let grant = self
+            .inner
+            .waiters
+            .acquire(request, || async {
+                match self
+                    .inner
+                    .writer
+                    .call(concurrency::try_acquire(request.clone()))
+                    .await?
+                {
+                    Out::Grant(g) => Ok(g),
+                    other => Err(StoreError::Decode(format!("unexpected answer {other:?}"))),
+                }
+            })
+            .await?;
+        Ok(grant)
+    }
+
+    async fn renew_lease(&self, lease_id: Uuid, lease: Duration) -> Result<bool, RecordError> {
+        let n = self
+            .inner
+            .writer
+            .call_n(concurrency::renew(lease_id, lease))
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn release_lease(&self, lease_id: Uuid) -> Result<(), RecordError> {
+        self.inner
+            .writer
+            .call_n(concurrency::release(lease_id))
+            .await?;
+        self.inner.waiters.released();
         Ok(())
     }
 }
@@ -563,17 +606,19 @@ impl Store for SqliteStore {
         worker: &str,
         before: DateTime<Utc>,
         limit: u32,
+        live_after: DateTime<Utc>,
     ) -> Result<Vec<FlowRun>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let op = Op::ClaimFlowRuns {
+        let op = claims::claim(claims::Claim {
             pool: pool.to_string(),
             worker: worker.to_string(),
             before,
             limit,
+            live_after,
             now: Utc::now(),
-        };
+        });
         match self.inner.writer.call(op).await? {
             Out::Ids(ids) => reads::flow_runs_in_order(self.reads(), &ids).await,
             _ => Ok(Vec::new()),
@@ -652,5 +697,66 @@ impl Store for SqliteStore {
             Out::Ids(ids) => crate::schedules::parse_ids(ids),
             _ => Ok(Vec::new()),
         }
+    }
+
+    async fn create_concurrency_limit(
+        &self,
+        limit: &ConcurrencyLimit,
+    ) -> Result<ConcurrencyLimit, StoreError> {
+        let row = crate::concurrency::LimitRow::from_model(limit)?;
+        self.inner.writer.call_n(concurrency::create(row)).await?;
+        self.read_concurrency_limit(limit.id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("concurrency limit {}", limit.id)))
+    }
+
+    async fn read_concurrency_limit(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<ConcurrencyLimit>, StoreError> {
+        crate::concurrency::read_limit(self.reads(), LimitKey::Id(id)).await
+    }
+
+    async fn read_concurrency_limit_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<ConcurrencyLimit>, StoreError> {
+        crate::concurrency::read_limit(self.reads(), LimitKey::Name(name)).await
+    }
+
+    async fn list_concurrency_limits(
+        &self,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<ConcurrencyLimit>, StoreError> {
+        crate::concurrency::list_limits(self.reads(), limit, offset).await
+    }
+
+    async fn update_concurrency_limit(&self, limit: &ConcurrencyLimit) -> Result<bool, StoreError> {
+        let row = crate::concurrency::LimitRow::from_model(limit)?;
+        let n = self
+            .inner
+            .writer
+            .call_n(concurrency::update(row, Utc::now()))
+            .await?;
+        // A larger or inactive limit may have room for waiters now.
+        self.inner.waiters.released();
+        Ok(n > 0)
+    }
+
+    async fn delete_concurrency_limit(&self, id: Uuid) -> Result<bool, StoreError> {
+        let n = self.inner.writer.call_n(concurrency::delete(id)).await?;
+        self.inner.waiters.released();
+        Ok(n > 0)
+    }
+
+    async fn reset_concurrency_limit(&self, id: Uuid) -> Result<u64, StoreError> {
+        let n = self.inner.writer.call_n(concurrency::reset(id)).await?;
+        self.inner.waiters.released();
+        Ok(n)
+    }
+
+    async fn concurrency_leases(&self, limit_id: Uuid) -> Result<Vec<Lease>, StoreError> {
+        crate::concurrency::leases_of(self.reads(), limit_id).await
     }
 }

@@ -136,9 +136,11 @@ pub(crate) const INSERT_COMPONENT: &str = "\
 INSERT INTO components (digest, size, world, info, created, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (digest) DO NOTHING";
 
-/// The ids of the runs due in pool `?1` at `?2`, oldest first, at most `?3`.
+/// The runs due in pool `?1` at `?2` (id, deployment, state name, due time),
+/// oldest first, at most `?3`.
 pub(crate) const DUE_FLOW_RUNS: &str = "\
-SELECT r.id FROM flow_runs r
+SELECT r.id, r.deployment_id, r.state_name,
+    COALESCE(r.state_scheduled_time, r.expected_start_time, r.created) AS due FROM flow_runs r
 WHERE r.work_pool_name = ?1 AND r.state_type = 'SCHEDULED'
     AND NOT (r.state_name = 'AwaitingRetry' AND r.worker_name IS NOT NULL)
     AND COALESCE(r.state_scheduled_time, r.expected_start_time, r.created) <= ?2

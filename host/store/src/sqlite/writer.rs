@@ -86,14 +86,6 @@ pub(crate) enum Op {
         row: Box<ComponentRow>,
         bytes: Vec<u8>,
     },
-    /// Moves due runs of a pool to Pending for a worker (their ids).
-    ClaimFlowRuns {
-        pool: String,
-        worker: String,
-        before: DateTime<Utc>,
-        limit: u32,
-        now: DateTime<Utc>,
-    },
     Heartbeat {
         worker: String,
         ids: Vec<String>,
@@ -139,6 +131,8 @@ pub(crate) enum Out {
     N(u64),
     /// Ids of the runs a claim moved, in order.
     Ids(Vec<String>),
+    /// The answer to a request for concurrency slots.
+    Grant(weft_core::SlotGrant),
     /// A checked state change refused: the current state's id and why.
     Rejected {
         current_state_id: String,
@@ -438,7 +432,7 @@ fn ts_opt(t: &Option<DateTime<Utc>>) -> Option<String> {
 
 /// A rusqlite error as a store error: foreign-key violations are `NotFound`
 /// (named by `what`), unique violations `Conflict`.
-fn classify(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+pub(super) fn classify(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
     use rusqlite::ffi;
     if let rusqlite::Error::SqliteFailure(f, _) = &e {
         match f.extended_code {
@@ -568,17 +562,6 @@ fn apply_n(conn: &Connection, op: &Op) -> Answer {
             ],
         )
         .map_err(sqlite),
-        Op::ClaimFlowRuns {
-            pool,
-            worker,
-            before,
-            limit,
-            now,
-        } => {
-            return claim(conn, pool, worker, before, *limit, now)
-                .map(Out::Ids)
-                .map_err(sqlite);
-        }
         Op::Heartbeat { worker, ids, now } => {
             let mut n = 0;
             for id in ids {
@@ -672,38 +655,6 @@ fn set_state_checked(conn: &Connection, u: &StateUpdate, force: bool) -> Answer 
     )
     .map(Out::N)
     .map_err(|e| classify(e, || format!("flow run {}", u.run_id)))
-}
-
-/// Moves up to `limit` due runs of `pool` to Pending for `worker`.
-fn claim(
-    conn: &Connection,
-    pool: &str,
-    worker: &str,
-    before: &DateTime<Utc>,
-    limit: u32,
-    now: &DateTime<Utc>,
-) -> rusqlite::Result<Vec<String>> {
-    let ids: Vec<String> = {
-        let mut st = conn.prepare_cached(sql::DUE_FLOW_RUNS)?;
-        let rows = st.query_map(params![pool, ts(before), i64::from(limit)], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for id in &ids {
-        let mut pending = weft_core::State::pending();
-        pending.timestamp = *now;
-        let update = StateUpdate {
-            run_id: id.clone(),
-            state: state_insert(&pending),
-        };
-        set_state(
-            conn,
-            sql::INSERT_FLOW_RUN_STATE,
-            sql::UPDATE_FLOW_RUN_STATE,
-            &update,
-        )?;
-        run_sql(conn, sql::SET_CLAIM, params![id, worker, ts(now)])?;
-    }
-    Ok(ids)
 }
 
 /// A state made by the writer itself (it has no data to encode).
