@@ -60,7 +60,10 @@ struct TagLimit {
 
 /// Runs a `weft concurrency-limit` command: against the server at
 /// `api_url` when one is given, else against the embedded store.
-pub async fn run(command: ConcurrencyLimitCommand, api_url: Option<&str>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    command: ConcurrencyLimitCommand,
+    api_url: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     match api_url {
         Some(url) => {
             let api = crate::remote::client(url)?;
@@ -77,7 +80,10 @@ pub async fn run(command: ConcurrencyLimitCommand, api_url: Option<&str>) -> any
     }
 }
 
-async fn execute(command: ConcurrencyLimitCommand, limits: &dyn Limits) -> anyhow::Result<ExitCode> {
+async fn execute(
+    command: ConcurrencyLimitCommand,
+    limits: &dyn Limits,
+) -> anyhow::Result<ExitCode> {
     match command {
         ConcurrencyLimitCommand::Create(CreateArgs { tag, limit }) => {
             let l = limits.upsert(&tag, limit).await?;

@@ -24,9 +24,14 @@ pub async fn open_store() -> anyhow::Result<SqliteStore> {
 
 /// Creates the WebAssembly runtime, with its compile cache in the weft home.
 pub fn runtime() -> anyhow::Result<weft_runtime::Runtime> {
+    runtime_with(weft_runtime::EngineConfig::default())
+}
+
+/// The runtime with `config`, compiling into the home's cache.
+pub fn runtime_with(config: weft_runtime::EngineConfig) -> anyhow::Result<weft_runtime::Runtime> {
     let config = weft_runtime::EngineConfig {
         cache_dir: Some(home()?.join("cache")),
-        ..Default::default()
+        ..config
     };
     weft_runtime::Runtime::new(config).context("cannot create the WebAssembly runtime")
 }

@@ -274,4 +274,22 @@ fn the_prefect_cli_lists_weft_flow_runs_and_deployments() {
         let line = row(&table, p["id"].as_str().expect("pool id"));
         assert!(line.contains(pool), "{pool}: {line}\n{table}");
     }
+
+    // Tag concurrency limits: Prefect's CLI creates, lists and reads them.
+    let created = prefect.ok(&["concurrency-limit", "create", "mytag", "2"]);
+    assert!(created.contains("mytag"), "{created}");
+    let limit: Value =
+        block_on(api.get(&["concurrency_limits", "tag", "mytag"])).expect("the tag limit");
+    assert_eq!(limit["concurrency_limit"], 2, "{limit}");
+    let table = prefect.ok(&["concurrency-limit", "ls"]);
+    let line = row(&table, "mytag");
+    assert!(line.contains('2'), "{line}\n{table}");
+    let inspected = prefect.ok(&["concurrency-limit", "inspect", "mytag"]);
+    assert!(inspected.contains("mytag"), "{inspected}");
+    prefect.ok(&["concurrency-limit", "delete", "mytag"]);
+    assert!(
+        block_on(api.get_opt::<Value>(&["concurrency_limits", "tag", "mytag"]))
+            .expect("read")
+            .is_none()
+    );
 }

@@ -89,10 +89,15 @@ pub(crate) async fn acquire(
                 };
                 if waiting {
                     let names: Vec<&str> = limits.iter().map(|l| l.name.as_str()).collect();
-                    log(run, task_run_id, LogLevel::Info, &format!(
-                        "Task run got its concurrency slot ({}) and starts",
-                        names.join(", ")
-                    ));
+                    log(
+                        run,
+                        task_run_id,
+                        LogLevel::Info,
+                        &format!(
+                            "Task run got its concurrency slot ({}) and starts",
+                            names.join(", ")
+                        ),
+                    );
                 }
                 return Ok(Some(HeldSlots {
                     recorder: run.recorder.clone(),
@@ -112,9 +117,12 @@ pub(crate) async fn acquire(
                     if let Err(e) = run.recorder.set_task_run_state(task_run_id, &state).await {
                         tracing::warn!(task_run = %task_run_id, error = %e, "could not record task run state");
                     }
-                    log(run, task_run_id, LogLevel::Info, &format!(
-                        "Task run waits for a concurrency slot: {why}"
-                    ));
+                    log(
+                        run,
+                        task_run_id,
+                        LogLevel::Info,
+                        &format!("Task run waits for a concurrency slot: {why}"),
+                    );
                 }
                 request.wait = WAIT;
             }
@@ -122,9 +130,12 @@ pub(crate) async fn acquire(
             Err(e) => {
                 if !failing {
                     failing = true;
-                    log(run, task_run_id, LogLevel::Warning, &format!(
-                        "Could not take concurrency slots, trying again: {e}"
-                    ));
+                    log(
+                        run,
+                        task_run_id,
+                        LogLevel::Warning,
+                        &format!("Could not take concurrency slots, trying again: {e}"),
+                    );
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(BACKOFF) => {}
@@ -151,7 +162,9 @@ async fn renew(recorder: Arc<dyn RunRecorder>, lease_id: Uuid, lease: Duration) 
                 tracing::warn!(lease = %lease_id, "concurrency lease expired before it was renewed; the task keeps running");
                 return;
             }
-            Err(e) => tracing::warn!(lease = %lease_id, error = %e, "could not renew concurrency lease"),
+            Err(e) => {
+                tracing::warn!(lease = %lease_id, error = %e, "could not renew concurrency lease")
+            }
         }
     }
 }

@@ -86,10 +86,11 @@ pub struct AppState {
 impl AppState {
     /// Shared state over `store` and `runtime`.
     pub fn new(config: ServerConfig, store: Arc<dyn Store>, runtime: Runtime) -> AppState {
-        let scheduler = config
-            .scheduler
-            .clone()
-            .map(|c| scheduler::Scheduler::new(Arc::clone(&store), c));
+        let lost_after = chrono::Duration::from_std(config.lost_after).ok();
+        let scheduler = config.scheduler.clone().map(|c| {
+            let c = scheduler::SchedulerConfig { lost_after, ..c };
+            scheduler::Scheduler::new(Arc::clone(&store), c)
+        });
         AppState {
             store,
             runtime,

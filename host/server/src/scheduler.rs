@@ -9,7 +9,9 @@
 //! in state `Scheduled` at its slot. The store makes each slot get one run
 //! ([`Store::create_scheduled_flow_runs`]), so any number of servers can run
 //! this loop on one database. Then it moves unclaimed `Scheduled` runs due
-//! more than [`SchedulerConfig::late_after`] ago to `Late`.
+//! more than [`SchedulerConfig::late_after`] ago to `Late`, and ends
+//! `Crashed` the claimed runs whose worker stopped heartbeating more than
+//! [`SchedulerConfig::lost_after`] ago (Prefect's zombie detection).
 //!
 //! Time comes from a [`Clock`], so tests drive the scheduler with a
 //! [`ManualClock`] and call [`Scheduler::tick`] or
@@ -19,8 +21,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
-use weft_core::{Deployment, SchedulePolicy};
-use weft_store::{DeploymentFilter, ScheduledRun, Store, StoreError};
+use weft_core::{Deployment, SchedulePolicy, State};
+use weft_store::{DeploymentFilter, ScheduledRun, Store, StoreError, Transition};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -78,6 +80,10 @@ pub struct SchedulerConfig {
     pub late_after: Duration,
     /// The most runs marked Late per tick.
     pub late_batch: u32,
+    /// A claimed, unfinished run whose worker has not heartbeated for this
+    /// long ends Crashed (default 90 s; `None`: never). The server sets it
+    /// from [`crate::ServerConfig::lost_after`].
+    pub lost_after: Option<Duration>,
 }
 
 impl Default for SchedulerConfig {
@@ -87,6 +93,7 @@ impl Default for SchedulerConfig {
             policy: SchedulePolicy::default(),
             late_after: Duration::seconds(15),
             late_batch: 1000,
+            lost_after: Some(Duration::seconds(90)),
         }
     }
 }
@@ -98,6 +105,8 @@ pub struct TickReport {
     pub created: Vec<Uuid>,
     /// The runs marked Late.
     pub late: Vec<Uuid>,
+    /// The runs of lost workers ended Crashed.
+    pub crashed: Vec<Uuid>,
 }
 
 /// The slots to schedule: a policy from a start, or an exact window.
@@ -257,8 +266,39 @@ impl Scheduler {
             .await
     }
 
+    /// Ends Crashed the runs whose worker stopped heartbeating more than
+    /// `lost_after` ago; their ids.
+    pub async fn crash_lost(&self) -> Result<Vec<Uuid>, StoreError> {
+        let Some(lost_after) = self.config.lost_after else {
+            return Ok(Vec::new());
+        };
+        let now = self.clock.now();
+        let mut crashed = Vec::new();
+        for run in self.store.lost_flow_runs(now - lost_after).await? {
+            let state = State::crashed(format!(
+                "its worker stopped heartbeating (none for {} s): the run is presumed lost",
+                lost_after.num_seconds()
+            ));
+            match self
+                .store
+                .set_flow_run_state_checked(run.id, &state, false)
+                .await?
+            {
+                Transition::Accepted(_) => crashed.push(run.id),
+                Transition::Rejected { .. } => {}
+            }
+        }
+        if !crashed.is_empty() {
+            tracing::warn!(
+                runs = crashed.len(),
+                "flow runs of lost workers ended Crashed"
+            );
+        }
+        Ok(crashed)
+    }
+
     /// One pass: schedules every deployment ahead by the policy from now,
-    /// then marks late runs.
+    /// then marks late runs and crashes lost ones.
     pub async fn tick(&self) -> Result<TickReport, StoreError> {
         let window = Window::Ahead {
             start: self.clock.now(),
@@ -267,10 +307,15 @@ impl Scheduler {
         };
         let created = self.schedule_all(window).await?;
         let late = self.mark_late().await?;
+        let crashed = self.crash_lost().await?;
         if !created.is_empty() || !late.is_empty() {
             tracing::info!(created = created.len(), late = late.len(), "scheduler tick");
         }
-        Ok(TickReport { created, late })
+        Ok(TickReport {
+            created,
+            late,
+            crashed,
+        })
     }
 
     /// Ticks every [`SchedulerConfig::tick`] until `stop` turns true (or

@@ -82,6 +82,21 @@ async fn openapi_describes_every_route() {
         ("post", "/api/work_pools/filter"),
         ("post", "/api/work_pools/{name}/get_scheduled_flow_runs"),
         ("post", "/api/work_pools/{name}/claim_flow_runs"),
+        ("post", "/api/concurrency_limits/"),
+        ("get", "/api/concurrency_limits/{id}"),
+        ("delete", "/api/concurrency_limits/{id}"),
+        ("get", "/api/concurrency_limits/tag/{tag}"),
+        ("delete", "/api/concurrency_limits/tag/{tag}"),
+        ("post", "/api/concurrency_limits/tag/{tag}/reset"),
+        ("post", "/api/concurrency_limits/filter"),
+        ("post", "/api/v2/concurrency_limits/"),
+        ("get", "/api/v2/concurrency_limits/{id_or_name}"),
+        ("patch", "/api/v2/concurrency_limits/{id_or_name}"),
+        ("delete", "/api/v2/concurrency_limits/{id_or_name}"),
+        ("post", "/api/v2/concurrency_limits/filter"),
+        ("post", "/api/v2/concurrency_limits/increment-with-lease"),
+        ("post", "/api/v2/concurrency_limits/leases/{lease_id}/renew"),
+        ("post", "/api/v2/concurrency_limits/decrement-with-lease"),
         ("post", "/api/work_pools/{name}/workers/heartbeat"),
         ("post", "/api/variables/"),
         ("get", "/api/variables/{id}"),
@@ -128,7 +143,10 @@ async fn openapi_describes_every_route() {
             .replace("{flow}", "x")
             .replace("{deployment}", "x")
             .replace("{digest}", "x")
-            .replace("{key}", "x");
+            .replace("{key}", "x")
+            .replace("{tag}", "x")
+            .replace("{id_or_name}", "x")
+            .replace("{lease_id}", "00000000-0000-0000-0000-000000000000");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let (st, body) = s
             .call(m, url.trim_start_matches("/api"), Some(json!({})))

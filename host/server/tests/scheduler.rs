@@ -168,7 +168,13 @@ async fn ticks_schedule_ahead_skip_paused_and_mark_late() {
     // A claimed run never becomes late; a late run is still claimed.
     clock.set(utc("2025-06-01T10:40:00Z"));
     let claimed = store
-        .claim_flow_runs("p", "w", utc("2025-06-01T10:10:00Z"), 10)
+        .claim_flow_runs(
+            "p",
+            "w",
+            utc("2025-06-01T10:10:00Z"),
+            10,
+            Utc::now() - chrono::Duration::seconds(90),
+        )
         .await
         .unwrap();
     assert_eq!(claimed.len(), 2, "10:05 (late) and 10:10");
@@ -358,4 +364,41 @@ async fn schedule_routes_validate_pause_and_resume() {
         count(&resumed, None),
         "no run deleted or added"
     );
+}
+
+#[tokio::test]
+async fn runs_of_workers_that_stopped_heartbeating_end_crashed() {
+    let (store, _dir) = store().await;
+    let now = Utc::now();
+    let mut run = FlowRun::new("etl", "digest", json!({}));
+    run.work_pool_name = Some("p".into());
+    run.state = weft_core::State::scheduled(now - chrono::Duration::seconds(1));
+    store.create_flow_run(&run).await.unwrap();
+    store.flush().await.unwrap();
+    let claimed = store
+        .claim_flow_runs("p", "w", now, 1, now - chrono::Duration::seconds(90))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+
+    // Within the threshold: untouched.
+    let clock = Arc::new(ManualClock::new(now + chrono::Duration::seconds(30)));
+    let scheduler = Scheduler::with_clock(store.clone(), SchedulerConfig::default(), clock.clone());
+    assert!(scheduler.tick().await.unwrap().crashed.is_empty());
+
+    // Past it: Crashed, with a reason, once.
+    clock.advance(chrono::Duration::seconds(120));
+    assert_eq!(scheduler.tick().await.unwrap().crashed, vec![run.id]);
+    let read = store.read_flow_run(run.id).await.unwrap().unwrap();
+    assert_eq!(read.state.state_type, StateType::Crashed);
+    assert!(
+        read.state
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("stopped heartbeating"),
+        "{:?}",
+        read.state.message
+    );
+    assert!(scheduler.tick().await.unwrap().crashed.is_empty());
 }

@@ -101,7 +101,11 @@ pub(crate) fn choose(
                 }
             }
             None => {
-                if let Some(d) = c.deployment_id.as_ref().and_then(|d| rooms.deployments.get_mut(d)) {
+                if let Some(d) = c
+                    .deployment_id
+                    .as_ref()
+                    .and_then(|d| rooms.deployments.get_mut(d))
+                {
                     d.active += 1;
                 }
                 if let Some(p) = rooms.pool.as_mut() {
@@ -277,10 +281,18 @@ mod tests {
     #[test]
     fn deployment_limits_skip_to_runs_with_room() {
         let mut rooms = Rooms::default();
-        rooms
-            .deployments
-            .insert("d1".into(), Room { limit: 1, active: 0 });
-        let c = vec![cand("a", Some("d1")), cand("b", Some("d1")), cand("c", None)];
+        rooms.deployments.insert(
+            "d1".into(),
+            Room {
+                limit: 1,
+                active: 0,
+            },
+        );
+        let c = vec![
+            cand("a", Some("d1")),
+            cand("b", Some("d1")),
+            cand("c", None),
+        ];
         let choice = choose(c, rooms, 10, "p", Utc::now());
         assert_eq!(choice.take, ["a", "c"]);
         assert_eq!(choice.wait.len(), 1);
@@ -292,7 +304,10 @@ mod tests {
     #[test]
     fn a_full_pool_takes_nothing_and_waiting_runs_are_marked_once() {
         let rooms = Rooms {
-            pool: Some(Room { limit: 2, active: 2 }),
+            pool: Some(Room {
+                limit: 2,
+                active: 2,
+            }),
             ..Rooms::default()
         };
         let mut again = cand("b", None);

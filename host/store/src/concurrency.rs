@@ -219,7 +219,9 @@ pub(crate) fn full_limit(
 /// Checks a request before it reaches the database.
 pub(crate) fn check_request(request: &SlotRequest) -> Result<(), StoreError> {
     if request.slots == 0 {
-        return Err(StoreError::Invalid("a request must ask for at least one slot".into()));
+        return Err(StoreError::Invalid(
+            "a request must ask for at least one slot".into(),
+        ));
     }
     if request.lease.is_zero() || request.lease > MAX_LEASE {
         return Err(StoreError::Invalid(format!(
@@ -274,7 +276,9 @@ impl SlotWaiters {
             if now >= deadline {
                 return Ok(grant);
             }
-            let pause = (*retry_after).max(Duration::from_millis(10)).min(deadline - now);
+            let pause = (*retry_after)
+                .max(Duration::from_millis(10))
+                .min(deadline - now);
             tokio::select! {
                 _ = notified => {}
                 _ = tokio::time::sleep(pause) => {}
@@ -445,7 +449,12 @@ async fn pg_insert_lease(
     )
     .bind(&id)
     .bind(request.holder.as_ref().map(|h| h.kind.clone()))
-    .bind(request.holder.as_ref().map(|h| h.id.hyphenated().to_string()))
+    .bind(
+        request
+            .holder
+            .as_ref()
+            .map(|h| h.id.hyphenated().to_string()),
+    )
     .bind(i64::from(request.slots))
     .bind(expiry(now, request.lease))
     .bind(now)
@@ -470,13 +479,14 @@ async fn pg_insert_lease(
 /// Extends an unexpired lease; whether it was.
 pub(crate) async fn pg_renew(pool: &PgPool, id: Uuid, lease: Duration) -> Result<bool, StoreError> {
     let now = Utc::now();
-    let n = sqlx::query("UPDATE concurrency_leases SET expires = $2 WHERE id = $1 AND expires > $3")
-        .bind(id.hyphenated().to_string())
-        .bind(expiry(now, lease))
-        .bind(now)
-        .execute(pool)
-        .await
-        .map_err(db)?;
+    let n =
+        sqlx::query("UPDATE concurrency_leases SET expires = $2 WHERE id = $1 AND expires > $3")
+            .bind(id.hyphenated().to_string())
+            .bind(expiry(now, lease))
+            .bind(now)
+            .execute(pool)
+            .await
+            .map_err(db)?;
     Ok(n.rows_affected() > 0)
 }
 

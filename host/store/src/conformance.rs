@@ -2160,7 +2160,10 @@ pub async fn claim_release_heartbeat_lost<S: Store>(store: &S) {
     pool.is_paused = false;
     store.update_work_pool(&pool).await.expect("unpause");
 
-    let claimed = store.claim_flow_runs("p", "w1", t, 1, live_after()).await.expect("claim");
+    let claimed = store
+        .claim_flow_runs("p", "w1", t, 1, live_after())
+        .await
+        .expect("claim");
     assert_eq!(ids(claimed.clone()), vec![early.id]);
     assert_eq!(claimed[0].state.state_type, StateType::Pending);
     let rest = store
@@ -2245,7 +2248,13 @@ pub async fn claim_release_heartbeat_lost<S: Store>(store: &S) {
             .all(|r| r.id != early.id)
     );
     let reclaimed = store
-        .claim_flow_runs("p", "w3", Utc::now() + Duration::seconds(1), 10, live_after())
+        .claim_flow_runs(
+            "p",
+            "w3",
+            Utc::now() + Duration::seconds(1),
+            10,
+            live_after(),
+        )
         .await
         .expect("reclaim");
     assert_eq!(ids(reclaimed), vec![early.id]);
@@ -2537,7 +2546,10 @@ pub async fn late_runs_marked<S: Store>(store: &S) {
         store.create_flow_run(r).await.expect("create");
     }
     flush(store).await;
-    store.claim_flow_runs("q", "w", t, 10, live_after()).await.expect("claim");
+    store
+        .claim_flow_runs("q", "w", t, 10, live_after())
+        .await
+        .expect("claim");
     // Limit 1: the oldest first.
     let now = t + Duration::seconds(1);
     let first = store.mark_late_flow_runs(t, now, 1).await.expect("late");

@@ -14,12 +14,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry,
-    SlotGrant, SlotRequest, State, StateType, TaskRun, Variable, WorkPool,
+    CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry, SlotGrant,
+    SlotRequest, State, StateType, TaskRun, Variable, WorkPool,
 };
 
-use crate::pg_batch::{Batcher, BoxFuture, Out, Write};
 use crate::concurrency::LimitKey;
+use crate::pg_batch::{Batcher, BoxFuture, Out, Write};
 use crate::query::{Dialect, Reader, Sql, pg_args};
 use crate::reads;
 use crate::rows::{
@@ -555,7 +555,9 @@ impl RunRecorder for PgStore {
         let grant = self
             .inner
             .waiters
-            .acquire(request, || crate::concurrency::pg_try_acquire(pool, request))
+            .acquire(request, || {
+                crate::concurrency::pg_try_acquire(pool, request)
+            })
             .await?;
         Ok(grant)
     }
@@ -958,7 +960,8 @@ impl Store for PgStore {
         }
         let now = Utc::now();
         let mut tx = self.begin().await?;
-        let choice = crate::claims::pg_choose(&mut tx, pool, before, limit, live_after, now).await?;
+        let choice =
+            crate::claims::pg_choose(&mut tx, pool, before, limit, live_after, now).await?;
         let ids = choice.take;
         for id in &ids {
             let mut pending = State::pending();

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, ComponentRecord, ConcurrencyLimit, Lease, Deployment, FlowRun, LogEntry, State, StateType, TaskRun,
-    Variable, WorkPool,
+    CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry, State,
+    StateType, TaskRun, Variable, WorkPool,
 };
 
 use crate::{
@@ -336,8 +336,10 @@ pub trait Store: RunRecorder {
     ) -> Result<ConcurrencyLimit, StoreError>;
 
     /// The concurrency limit with this id, with the slots held now.
-    async fn read_concurrency_limit(&self, id: Uuid)
-    -> Result<Option<ConcurrencyLimit>, StoreError>;
+    async fn read_concurrency_limit(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<ConcurrencyLimit>, StoreError>;
 
     /// The concurrency limit named `name`, with the slots held now.
     async fn read_concurrency_limit_by_name(

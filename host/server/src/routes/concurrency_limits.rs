@@ -345,9 +345,7 @@ async fn increment_with_lease(
         )?,
         holder: body.holder.map(Into::into),
         wait: match body.wait_seconds {
-            Some(w) if w > 0.0 => {
-                seconds(w, "wait_seconds", weft_store::concurrency::MAX_WAIT)?
-            }
+            Some(w) if w > 0.0 => seconds(w, "wait_seconds", weft_store::concurrency::MAX_WAIT)?,
             _ => Duration::ZERO,
         },
     };

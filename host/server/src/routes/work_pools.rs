@@ -210,8 +210,8 @@ async fn claim_flow_runs(
     }
     let pool = load(&state, &name).await?;
     let now = Utc::now();
-    let lost_after = chrono::Duration::from_std(state.config.lost_after)
-        .unwrap_or(chrono::Duration::MAX);
+    let lost_after =
+        chrono::Duration::from_std(state.config.lost_after).unwrap_or(chrono::Duration::MAX);
     let runs = state
         .store
         .claim_flow_runs(
@@ -219,7 +219,8 @@ async fn claim_flow_runs(
             &body.worker,
             now,
             body.limit.unwrap_or(1),
-            now.checked_sub_signed(lost_after).unwrap_or(DateTime::<Utc>::MIN_UTC),
+            now.checked_sub_signed(lost_after)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
         )
         .await?;
     if !runs.is_empty() {

@@ -71,7 +71,10 @@ pub async fn concurrency_limits_crud<S: Store>(store: &S) {
         .map(|l| l.name)
         .collect();
     assert_eq!(names, ["api", "tag:db"]);
-    let page = store.list_concurrency_limits(Some(1), 1).await.expect("page");
+    let page = store
+        .list_concurrency_limits(Some(1), 1)
+        .await
+        .expect("page");
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].name, "tag:db");
 
@@ -82,7 +85,12 @@ pub async fn concurrency_limits_crud<S: Store>(store: &S) {
         .expect("found");
     changed.limit = 7;
     changed.active = false;
-    assert!(store.update_concurrency_limit(&changed).await.expect("update"));
+    assert!(
+        store
+            .update_concurrency_limit(&changed)
+            .await
+            .expect("update")
+    );
     let read = store
         .read_concurrency_limit_by_name("tag:db")
         .await
@@ -175,14 +183,35 @@ pub async fn concurrency_leases<S: Store>(store: &S) {
     store.release_lease(first).await.expect("release");
     assert_eq!(active(store, "tag:db").await, 1);
     let third = lease_of(store, &r1).await.expect("slot after a release");
-    assert!(!store.renew_lease(first, StdDuration::from_secs(60)).await.expect("renew"));
-    assert!(store.renew_lease(third, StdDuration::from_secs(60)).await.expect("renew"));
+    assert!(
+        !store
+            .renew_lease(first, StdDuration::from_secs(60))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        store
+            .renew_lease(third, StdDuration::from_secs(60))
+            .await
+            .expect("renew")
+    );
 
     // An expired lease frees its slot by itself, and cannot be renewed.
-    let short = lease_of(store, &request(&["tag:api"], 150)).await.expect("api");
-    assert!(lease_of(store, &request(&["tag:api"], 60_000)).await.is_none());
+    let short = lease_of(store, &request(&["tag:api"], 150))
+        .await
+        .expect("api");
+    assert!(
+        lease_of(store, &request(&["tag:api"], 60_000))
+            .await
+            .is_none()
+    );
     tokio::time::sleep(StdDuration::from_millis(400)).await;
-    assert!(!store.renew_lease(short, StdDuration::from_secs(60)).await.expect("renew"));
+    assert!(
+        !store
+            .renew_lease(short, StdDuration::from_secs(60))
+            .await
+            .expect("renew")
+    );
     assert_eq!(active(store, "tag:api").await, 0);
     let api_lease = lease_of(store, &request(&["tag:api"], 60_000))
         .await
@@ -195,7 +224,10 @@ pub async fn concurrency_leases<S: Store>(store: &S) {
         .expect("read")
         .expect("found");
     inactive.active = false;
-    store.update_concurrency_limit(&inactive).await.expect("update");
+    store
+        .update_concurrency_limit(&inactive)
+        .await
+        .expect("update");
     match store
         .acquire_slots(&request(&["tag:api"], 60_000))
         .await
@@ -219,7 +251,10 @@ pub async fn concurrency_leases<S: Store>(store: &S) {
         .await
         .expect("read")
         .expect("found");
-    assert_eq!(store.reset_concurrency_limit(db.id).await.expect("reset"), 2);
+    assert_eq!(
+        store.reset_concurrency_limit(db.id).await.expect("reset"),
+        2
+    );
     assert_eq!(active(store, "tag:db").await, 0);
     let _ = (second, api_lease);
 }
@@ -443,7 +478,11 @@ pub async fn claims_respect_pool_limits<S: Store>(store: &S) {
         .expect("claim");
     assert_eq!(ids(second), vec![runs[1].id]);
     for r in &runs[2..] {
-        let run = store.read_flow_run(r.id).await.expect("read").expect("found");
+        let run = store
+            .read_flow_run(r.id)
+            .await
+            .expect("read")
+            .expect("found");
         assert_eq!(run.state.name, AWAITING_SLOT);
         assert!(
             run.state

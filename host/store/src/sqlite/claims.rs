@@ -86,7 +86,10 @@ fn claim_in(conn: &Connection, c: &Claim) -> rusqlite::Result<Vec<String>> {
         }
     }
     if pool_limit.is_some() {
-        rooms.pool = room(pool_limit, active(conn, "work_pool_name", &c.pool, &c.live_after)?);
+        rooms.pool = room(
+            pool_limit,
+            active(conn, "work_pool_name", &c.pool, &c.live_after)?,
+        );
     }
     let choice = choose(candidates, rooms, c.limit, &c.pool, c.now);
     for id in &choice.take {

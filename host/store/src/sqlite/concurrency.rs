@@ -155,7 +155,9 @@ fn try_acquire_in(
                  WHERE ll.limit_id = ?1 AND s.expires > ?2",
             )
             .map_err(e)?
-            .query_row(params![id, writer::ts(&now)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![id, writer::ts(&now)], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .map_err(e)?;
         let next_expiry = next
             .map(|t| DateTime::parse_from_rfc3339(&t).map(|t| t.with_timezone(&Utc)))
@@ -205,7 +207,10 @@ fn try_acquire_in(
         st.execute(params![
             id,
             request.holder.as_ref().map(|h| h.kind.clone()),
-            request.holder.as_ref().map(|h| h.id.hyphenated().to_string()),
+            request
+                .holder
+                .as_ref()
+                .map(|h| h.id.hyphenated().to_string()),
             i64::from(request.slots),
             writer::ts(&expiry(now, request.lease)),
             writer::ts(&now)

@@ -22,8 +22,8 @@ use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 use weft_core::{
-    CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry,
-    SlotGrant, SlotRequest, State, TaskRun, Variable, WorkPool,
+    CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry, SlotGrant,
+    SlotRequest, State, TaskRun, Variable, WorkPool,
 };
 
 use self::writer::{Op, Out, WriterHandle};
