@@ -59,6 +59,10 @@ pub struct DeployArgs {
     /// A description.
     #[arg(long)]
     pub description: Option<String>,
+    /// At most N runs of this deployment at once; more wait, Scheduled and
+    /// named AwaitingConcurrencySlot, until one ends.
+    #[arg(long, value_name = "N")]
+    pub concurrency_limit: Option<u32>,
     /// The sandbox limits of its runs (the same flags as `weft run`).
     #[command(flatten)]
     pub limits: crate::run::LimitArgs,
@@ -350,6 +354,7 @@ pub async fn deploy(args: DeployArgs, api: ApiClient) -> anyhow::Result<ExitCode
         "allowed_secrets": args.allow_secret,
         "schedules": schedules,
         "description": args.description,
+        "concurrency_limit": args.concurrency_limit,
         "limits": args.limits.run_limits(),
     });
     let deployment: DeploymentOut = api
@@ -451,6 +456,20 @@ fn describe_limits(limits: &RunLimits) -> String {
     }
     if limits.max_result_bytes != d.max_result_bytes {
         parts.push(format!("max-result-bytes={}", limits.max_result_bytes));
+    }
+    for host in &limits.network.allowed_hosts {
+        parts.push(format!("allow-host={host}"));
+    }
+    for (name, hosts) in &limits.network.secret_hosts {
+        for host in hosts {
+            parts.push(format!("secret-host={name}={host}"));
+        }
+    }
+    if limits.network.max_response_bytes != d.network.max_response_bytes {
+        parts.push(format!(
+            "max-response-bytes={}",
+            limits.network.max_response_bytes
+        ));
     }
     if parts.is_empty() {
         "default".to_string()

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
+use weft_core::network::{AllowedHosts, NetworkGrant};
 use weft_core::{FlowRun, RunLimits, RunRecorder, State, StateType};
 use weft_runtime::{CancelToken, FlowComponent, RunOptions};
 
@@ -67,6 +68,44 @@ pub struct LimitArgs {
     /// Maximum size of a flow or task result, in bytes.
     #[arg(long, value_name = "N", default_value_t = defaults().max_result_bytes)]
     pub max_result_bytes: u64,
+    /// Allow outbound HTTP to HOST: `api.example.com` (https, port 443),
+    /// `api.example.com:8443`, `*.example.com`, `http://127.0.0.1:*`,
+    /// `*://host`; no scheme means https. Repeatable, or comma-separated.
+    #[arg(long = "allow-host", value_name = "HOST", value_parser = parse_allowed_host, help_heading = "Network")]
+    pub allow_host: Vec<String>,
+    /// Bind the secret NAME to HOST (an --allow-host entry): the flow reads
+    /// only a placeholder, and the host puts the real value in its place
+    /// (headers, query, body) in requests to HOST alone. Repeatable.
+    #[arg(long = "secret-host", value_name = "NAME=HOST", value_parser = parse_secret_host, help_heading = "Network")]
+    pub secret_host: Vec<(String, String)>,
+    /// Largest HTTP response body a flow may read, in bytes.
+    #[arg(long, value_name = "N", default_value_t = defaults().network.max_response_bytes, help_heading = "Network")]
+    pub max_response_bytes: u64,
+}
+
+/// Checks an `--allow-host` value (each comma-separated entry).
+fn parse_allowed_host(s: &str) -> Result<String, String> {
+    AllowedHosts::parse([s]).map_err(|e| e.to_string())?;
+    Ok(s.to_string())
+}
+
+/// Parses a `--secret-host NAME=HOST` value.
+fn parse_secret_host(s: &str) -> Result<(String, String), String> {
+    weft_core::network::parse_secret_host(s).map_err(|e| e.to_string())
+}
+
+/// The operator's allowlist: `flags` if any, else `WEFT_ALLOWED_HOSTS`
+/// (comma-separated) if set, else none (the runs' own lists alone apply).
+pub fn operator_hosts(flags: &[String]) -> anyhow::Result<Option<AllowedHosts>> {
+    if !flags.is_empty() {
+        return Ok(Some(AllowedHosts::parse(flags)?));
+    }
+    match std::env::var("WEFT_ALLOWED_HOSTS") {
+        Ok(v) => Ok(Some(
+            AllowedHosts::parse([v.as_str()]).context("WEFT_ALLOWED_HOSTS")?,
+        )),
+        Err(_) => Ok(None),
+    }
 }
 
 /// The default limits, shown as the flags' defaults.
@@ -85,8 +124,26 @@ impl LimitArgs {
             max_task_runs: self.max_task_runs,
             max_log_bytes: self.max_log_bytes,
             max_result_bytes: self.max_result_bytes,
+            network: self.network_grant(),
             ..defaults()
         }
+    }
+
+    /// The network grant of the flags.
+    fn network_grant(&self) -> NetworkGrant {
+        let mut grant = NetworkGrant {
+            allowed_hosts: self.allow_host.clone(),
+            max_response_bytes: self.max_response_bytes,
+            ..NetworkGrant::default()
+        };
+        for (name, host) in &self.secret_host {
+            grant
+                .secret_hosts
+                .entry(name.clone())
+                .or_default()
+                .push(host.clone());
+        }
+        grant
     }
 }
 
@@ -109,7 +166,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .await
         .context("cannot record the flow run")?;
 
-    let redactor = Redactor::new(secret_values(&store, &args.allow_secret).await);
+    let mut granted = args.allow_secret.clone();
+    granted.extend(args.limits.secret_host.iter().map(|(name, _)| name.clone()));
+    let redactor = Redactor::new(secret_values(&store, &granted).await);
     let display = if args.quiet {
         Display::Quiet
     } else if std::io::stdout().is_terminal() {
@@ -126,6 +185,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         limits: args.limits.run_limits(),
         allowed_secrets: args.allow_secret.clone(),
+        operator_hosts: operator_hosts(&[])?,
         ..Default::default()
     };
     let interrupt = tokio::spawn(cancel_on_ctrl_c(options.cancel.clone()));
@@ -327,6 +387,22 @@ mod tests {
         assert_eq!(limits.memory_bytes, 64 << 20);
         assert_eq!(limits.fuel, Some(5));
         assert_eq!(limits.wall_time, Duration::from_secs(2));
+        let parsed = Wrapper::parse_from([
+            "weft",
+            "x.wasm",
+            "--allow-host",
+            "api.example.com,http://127.0.0.1:*",
+            "--secret-host",
+            "TOKEN=api.example.com",
+        ]);
+        let network = parsed.args.limits.run_limits().network;
+        assert_eq!(
+            network.allowed_hosts,
+            ["api.example.com,http://127.0.0.1:*"]
+        );
+        assert_eq!(network.secret_hosts["TOKEN"], ["api.example.com"]);
+        assert!(Wrapper::try_parse_from(["weft", "x.wasm", "--allow-host", "a.com/path"]).is_err());
+        assert!(Wrapper::try_parse_from(["weft", "x.wasm", "--secret-host", "TOKEN"]).is_err());
     }
 
     #[test]

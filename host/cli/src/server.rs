@@ -48,6 +48,11 @@ pub struct StartArgs {
     /// time becomes Late.
     #[arg(long, value_name = "SECS", default_value_t = 15.0)]
     pub late_after: f64,
+    /// A claimed run whose worker has not heartbeated for this many seconds
+    /// no longer holds a slot of its deployment's or work pool's
+    /// concurrency limit.
+    #[arg(long, value_name = "SECS", default_value_t = 90.0)]
+    pub lost_after: f64,
 }
 
 /// Runs a `weft server` command.
@@ -61,16 +66,17 @@ async fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
     let home = crate::home::home()?;
     let store = open_store(args.database_url.as_deref(), &home).await?;
     let runtime = crate::home::runtime()?;
+    let secs = |v: f64, flag: &str| {
+        if (0.0..1e9).contains(&v) {
+            Ok(v)
+        } else {
+            Err(anyhow::anyhow!("--{flag} must be a number of seconds"))
+        }
+    };
+    let lost_after = std::time::Duration::from_secs_f64(secs(args.lost_after, "lost-after")?);
     let scheduler = if args.no_scheduler {
         None
     } else {
-        let secs = |v: f64, flag: &str| {
-            if (0.0..1e9).contains(&v) {
-                Ok(v)
-            } else {
-                Err(anyhow::anyhow!("--{flag} must be a number of seconds"))
-            }
-        };
         let tick = secs(args.scheduler_interval, "scheduler-interval")?.max(0.01);
         let late = secs(args.late_after, "late-after")?;
         Some(weft_server::scheduler::SchedulerConfig {
@@ -83,6 +89,7 @@ async fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
         host: args.host,
         port: args.port,
         scheduler,
+        lost_after,
         ..Default::default()
     };
 
@@ -198,6 +205,8 @@ async fn embedded_worker(
     let mut config = weft_worker::WorkerConfig::new(&api_url, &pool);
     config.limit = limit.max(1);
     config.cache_dir = Some(crate::home::home()?.join("components"));
+    // The operator's allowlist of outbound hosts, from WEFT_ALLOWED_HOSTS.
+    config.allowed_hosts = crate::run::operator_hosts(&[])?;
     eprintln!(
         "Embedded worker '{}' started on pool '{pool}'.",
         config.name

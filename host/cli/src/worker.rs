@@ -41,6 +41,17 @@ pub struct StartArgs {
     /// before they are handed back.
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub grace_secs: f64,
+    /// The operator's allowlist of outbound HTTP hosts (same syntax as
+    /// `weft deploy --allow-host`): a run's request must pass it as well as
+    /// its deployment's list. Repeatable; default: `WEFT_ALLOWED_HOSTS`
+    /// (comma-separated), else no operator list.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Seconds a task run's lease on concurrency-limit slots lasts unless
+    /// renewed (it is renewed every third of that while the task runs): how
+    /// long a task on a worker that died keeps its slots.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub slot_lease_secs: f64,
 }
 
 /// Seconds as a duration; negative and non-finite values are zero.
@@ -61,6 +72,7 @@ impl StartArgs {
         config.cancel_poll_interval = secs(self.cancel_poll_interval);
         config.shutdown_grace = secs(self.grace_secs);
         config.cache_dir = Some(crate::home::home()?.join("components"));
+        config.allowed_hosts = crate::run::operator_hosts(&self.allow_host)?;
         Ok(config)
     }
 }
@@ -71,7 +83,14 @@ pub async fn run(command: WorkerCommand, api_url: Option<&str>) -> anyhow::Resul
         WorkerCommand::Start(args) => {
             let api_url = api_url.unwrap_or(crate::remote::DEFAULT_API_URL);
             let config = args.config(api_url)?;
-            let runtime = crate::home::runtime()?;
+            let lease = secs(args.slot_lease_secs);
+            if lease.is_zero() {
+                anyhow::bail!("--slot-lease-secs must be a positive number of seconds");
+            }
+            let runtime = crate::home::runtime_with(weft_runtime::EngineConfig {
+                slot_lease: lease,
+                ..Default::default()
+            })?;
             eprintln!(
                 "Worker '{}' started on pool '{}' of {api_url} (up to {} runs at once).",
                 config.name, config.pool, config.limit

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::network::NetworkGrant;
 use crate::policy::FlowOverrides;
 
 /// Limits for one flow run and all its task runs. Exceeding one ends the
@@ -35,6 +36,10 @@ pub struct RunLimits {
     /// out when empty.
     #[serde(skip_serializing_if = "FlowOverrides::is_empty")]
     pub flow: FlowOverrides,
+    /// Outbound HTTP: allowed hosts, secrets bound to hosts, the response
+    /// size cap ([`crate::network`]). Left out when it grants nothing.
+    #[serde(skip_serializing_if = "NetworkGrant::is_empty")]
+    pub network: NetworkGrant,
 }
 
 impl Default for RunLimits {
@@ -48,6 +53,7 @@ impl Default for RunLimits {
             max_log_bytes: 16 << 20,
             max_result_bytes: 16 << 20,
             flow: FlowOverrides::default(),
+            network: NetworkGrant::default(),
         }
     }
 }

@@ -71,7 +71,7 @@ pub enum ComponentError {
     Invalid(String),
     /// It imports something weft does not provide.
     #[error(
-        "the component imports `{0}`, which weft does not provide (weft provides weft:flow/*@0.1.0 and the WASI 0.2 interfaces io, clocks, random, cli, filesystem and sockets)"
+        "the component imports `{0}`, which weft does not provide (weft provides weft:flow/*@0.1.0 and the WASI 0.2 interfaces io, clocks, random, cli, filesystem, sockets, and http's types and outgoing-handler)"
     )]
     UnsupportedImport(String),
     /// It does not target the `weft:flow/flow` world.
@@ -229,9 +229,11 @@ fn is_provided(name: &str) -> bool {
             && ["types", "tasks", "logging", "secrets", "context", "failure"].contains(&iface);
     }
     if let Some(rest) = path.strip_prefix("wasi:") {
-        let package = rest.split('/').next().unwrap_or("");
-        return version.starts_with("0.2.")
-            && ["io", "clocks", "random", "cli", "filesystem", "sockets"].contains(&package);
+        let (package, iface) = rest.split_once('/').unwrap_or((rest, ""));
+        let provided = ["io", "clocks", "random", "cli", "filesystem", "sockets"]
+            .contains(&package)
+            || (package == "http" && ["types", "outgoing-handler"].contains(&iface));
+        return version.starts_with("0.2.") && provided;
     }
     false
 }
@@ -351,7 +353,9 @@ mod tests {
     fn provided_imports() {
         assert!(is_provided("weft:flow/tasks@0.1.0"));
         assert!(is_provided("wasi:io/streams@0.2.6"));
-        assert!(!is_provided("wasi:http/outgoing-handler@0.2.6"));
+        assert!(is_provided("wasi:http/outgoing-handler@0.2.6"));
+        assert!(is_provided("wasi:http/types@0.2.12"));
+        assert!(!is_provided("wasi:http/incoming-handler@0.2.6"));
         assert!(!is_provided("weft:flow/tasks@0.2.0"));
         assert!(!is_provided("example:foo/bar"));
     }

@@ -21,6 +21,10 @@ pub struct EngineConfig {
     pub epoch_tick: Duration,
     /// Maximum native stack a guest may use, in bytes.
     pub max_wasm_stack: usize,
+    /// How long a task run's lease on concurrency-limit slots lasts unless
+    /// renewed (renewed every third of it while the task runs): how long
+    /// the slots of a task on a worker that died stay taken.
+    pub slot_lease: Duration,
 }
 
 impl Default for EngineConfig {
@@ -32,6 +36,7 @@ impl Default for EngineConfig {
             keep_resident_bytes: 256 << 10,
             epoch_tick: Duration::from_millis(10),
             max_wasm_stack: 1 << 20,
+            slot_lease: Duration::from_secs(60),
         }
     }
 }

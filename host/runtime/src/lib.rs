@@ -21,10 +21,17 @@
 //! with that input in the next. An attempt over its timeout ends the run
 //! Failed, named TimedOut (not retried, as in Prefect).
 //!
+//! Outbound HTTP (`wasi:http/outgoing-handler`) goes only to the hosts
+//! the run's [`weft_core::network::NetworkGrant`] (in its limits) allows,
+//! and the operator's list when one is set ([`RunOptions::operator_hosts`]);
+//! secrets bound to hosts are read as placeholders and substituted by the
+//! host into requests to those hosts only.
+//!
 //! Each WIT interface has one host module under `host`.
 
 mod bindings;
 mod component;
+mod concurrency;
 mod config;
 mod engine;
 mod flow_runner;
@@ -43,6 +50,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::Linker;
+use weft_core::network::AllowedHosts;
 use weft_core::{FlowRun, RunLimits, RunRecorder, State};
 
 pub use component::{ComponentError, ComponentInfo, FlowComponent, FlowInfo, TaskInfo, digest_of};
@@ -70,6 +78,10 @@ pub struct RunOptions {
     pub allowed_secrets: Vec<String>,
     /// Cancels the run from outside.
     pub cancel: CancelToken,
+    /// The operator's allowlist of outbound hosts (a worker's
+    /// `--allow-host`, `WEFT_ALLOWED_HOSTS`): when set, a request must pass
+    /// it as well as the run's own list (`limits.network`).
+    pub operator_hosts: Option<AllowedHosts>,
 }
 
 /// Runs flow components. Cheap to clone; clones share the engine and the
@@ -172,6 +184,8 @@ impl Runtime {
             allowed,
             recorder,
             options.cancel,
+            self.inner.config.slot_lease,
+            options.operator_hosts,
         );
         flow_runner::execute(ctx, logs).await
     }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use sha2::Digest;
@@ -15,6 +15,7 @@ use weft_core::policy::FlowOverrides;
 use weft_core::{FlowRun, LogEntry, LogLevel, RunLimits, RunRecorder};
 
 use crate::component::FlowComponent;
+use crate::host::http::RunNetwork;
 use crate::outcome::{Cancelled, LimitExceeded};
 
 /// A handle to cancel a run from outside it. Cloning shares the handle.
@@ -68,6 +69,8 @@ pub(crate) struct RunContext {
     pub limits: RunLimits,
     /// Secrets the run may read.
     pub allowed_secrets: HashSet<String>,
+    /// Outbound HTTP: the policy and the host-bound secrets' placeholders.
+    pub network: Arc<RunNetwork>,
     /// Where everything is recorded.
     pub recorder: Arc<dyn RunRecorder>,
     /// When the run must end.
@@ -88,6 +91,8 @@ pub(crate) struct RunContext {
     stopped: CancellationToken,
     /// Slots for task runs executing at once.
     pub task_slots: Arc<Semaphore>,
+    /// How long a lease on concurrency-limit slots lasts unless renewed.
+    pub slot_lease: Duration,
     /// The log pipe (drained by the log forwarder).
     logs: mpsc::UnboundedSender<LogMessage>,
     /// Task runs still executing in the background.
@@ -142,6 +147,7 @@ pub const REDACTED: &str = "********";
 
 impl RunContext {
     /// A context for `flow_run`, with the receiving end of its log pipe.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         component: Arc<FlowComponent>,
         flow_run: FlowRun,
@@ -149,11 +155,15 @@ impl RunContext {
         allowed_secrets: HashSet<String>,
         recorder: Arc<dyn RunRecorder>,
         cancel: CancelToken,
+        slot_lease: Duration,
+        operator_hosts: Option<weft_core::network::AllowedHosts>,
     ) -> (Arc<RunContext>, mpsc::UnboundedReceiver<LogMessage>) {
         let (logs, rx) = mpsc::unbounded_channel();
         let parameters_json = flow_run.parameters.to_string();
         let overrides = limits.flow.clone();
+        let network = Arc::new(RunNetwork::new(&limits.network, operator_hosts));
         let ctx = RunContext {
+            network,
             component,
             parameters_json,
             deadline: Instant::now() + limits.wall_time,
@@ -163,6 +173,7 @@ impl RunContext {
             dynamic_keys: Mutex::new(HashMap::new()),
             stop: OnceLock::new(),
             task_slots: Arc::new(Semaphore::new(limits.max_concurrent_tasks.max(1))),
+            slot_lease,
             flow_run,
             limits,
             allowed_secrets,

@@ -11,6 +11,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::host::http::HttpState;
 use crate::host::stdio::GuestOutput;
 use crate::limiter::InstanceLimiter;
 use crate::outcome::{AttemptTimedOut, Cancelled};
@@ -33,6 +34,8 @@ pub(crate) struct Scope {
 /// The data of one instance's store.
 pub(crate) struct HostState {
     wasi: WasiCtx,
+    /// Outbound HTTP (`wasi:http`), filtered by the run's network policy.
+    pub(crate) http: HttpState,
     /// Resources handed to the guest (task futures, WASI streams).
     pub table: ResourceTable,
     limiter: InstanceLimiter,
@@ -117,8 +120,10 @@ pub(crate) fn new_store(
         )
     });
     let describe_deadline = options.deadline;
+    let http = HttpState::new(run.clone(), scope.task_run_id, scope.ended.clone());
     let state = HostState {
         wasi: wasi.build(),
+        http,
         table: ResourceTable::new(),
         limiter: InstanceLimiter::new(options.memory_bytes),
         run,

@@ -22,6 +22,7 @@
 pub mod api;
 mod components;
 pub mod recorder;
+mod slots;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -96,6 +97,10 @@ pub struct WorkerConfig {
     /// How long running runs may take to finish after shutdown is asked
     /// before they are handed back.
     pub shutdown_grace: Duration,
+    /// The operator's allowlist of outbound HTTP hosts (`weft worker start
+    /// --allow-host`, `WEFT_ALLOWED_HOSTS`): when set, a run's request must
+    /// pass it as well as the deployment's own list.
+    pub allowed_hosts: Option<weft_core::network::AllowedHosts>,
 }
 
 impl WorkerConfig {
@@ -114,6 +119,7 @@ impl WorkerConfig {
             cancel_poll_interval: Duration::from_millis(200),
             cache_dir: None,
             shutdown_grace: Duration::from_secs(30),
+            allowed_hosts: None,
         }
     }
 }
@@ -243,8 +249,16 @@ impl Worker {
                 .await;
             match claimed {
                 Ok(runs) if runs.is_empty() => {
-                    if sleep_or_stop(&mut stop, self.config.poll_interval).await {
-                        return;
+                    // A run ending here may free a slot of a deployment's
+                    // or pool's concurrency limit: claim again at once.
+                    let ended = self.ended.notified();
+                    tokio::select! {
+                        _ = ended => {}
+                        stopping = sleep_or_stop(&mut stop, self.config.poll_interval) => {
+                            if stopping {
+                                return;
+                            }
+                        }
                     }
                 }
                 Ok(runs) => {
@@ -313,6 +327,7 @@ impl Worker {
             limits,
             allowed_secrets,
             cancel,
+            operator_hosts: self.config.allowed_hosts.clone(),
         };
         let dyn_recorder: Arc<dyn RunRecorder> = recorder.clone();
         let state = self

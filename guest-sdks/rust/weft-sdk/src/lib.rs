@@ -24,12 +24,14 @@
 //! Calling a task function runs it as a task run on the host (in a fresh
 //! instance of the component, with the task's retries, cache and timeout)
 //! and returns its result; `NAME::submit(...)` starts it concurrently and
-//! returns a [`TaskFuture`]. See the crate's README for every option.
+//! returns a [`TaskFuture`]. [`http`] calls HTTP APIs on the hosts the run
+//! is allowed. See the crate's README for every option.
 
 #![warn(missing_docs)]
 
 mod bindings;
 pub mod context;
+pub mod http;
 mod logger;
 pub mod secrets;
 mod task;
@@ -51,5 +53,5 @@ pub const SDK: &str = concat!("weft-sdk-rust ", env!("CARGO_PKG_VERSION"));
 pub mod prelude {
     pub use crate::log;
     pub use crate::task::{FutureVecExt, TaskError, TaskFuture, wait_all};
-    pub use crate::{context, flow, secrets, task};
+    pub use crate::{context, flow, http, secrets, task};
 }

@@ -4,6 +4,8 @@
 
 pub(crate) mod context;
 pub(crate) mod failure;
+pub(crate) mod http;
+mod http_send;
 pub(crate) mod logging;
 pub(crate) mod secrets;
 pub(crate) mod stdio;
@@ -16,10 +18,12 @@ use crate::state::HostState;
 
 impl crate::bindings::weft::flow::types::Host for HostState {}
 
-/// Adds WASI (no ambient authority: see [`crate::state::new_store`]) and
-/// every weft interface to `linker`.
+/// Adds WASI (no ambient authority: see [`crate::state::new_store`]),
+/// `wasi:http`'s outgoing handler (filtered by [`http`]) and every weft
+/// interface to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
     Flow::add_to_linker::<_, HasSelf<HostState>>(linker, |s| s)?;
     Ok(())
 }

@@ -302,3 +302,60 @@ fn flow_timeout() {
 fn flow_timeout_task() {
     spin_task()
 }
+
+/// Sleeps `ms` milliseconds; tagged `db`, so a concurrency limit on the
+/// tag bounds how many run at once.
+#[task(tags = ["db"])]
+fn db_step(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+/// Submits `n` `db_step`s of `ms` milliseconds at once and returns the sum
+/// of what they return.
+#[flow]
+fn tagged_fanout(n: u32, ms: u64) -> Result<u64, TaskError> {
+    let futures: Vec<_> = (0..n).map(|_| db_step::submit(ms)).collect();
+    Ok(wait_all(futures)?.iter().sum())
+}
+
+/// GETs `url` and returns `{"status": N, "body": TEXT}`, or the SDK's
+/// error (a denied host, a network error).
+#[flow]
+fn http_get(url: String) -> Result<Value, String> {
+    let r = http::get(&url)?;
+    Ok(json!({"status": r.status(), "body": r.text()}))
+}
+
+/// Reads the secret `name` (a placeholder when it is bound to hosts) and
+/// sends it to `url` in a header, the query and the body. Returns what it
+/// read and what the server answered.
+#[flow]
+fn http_with_secret(url: String, name: String) -> Result<Value, String> {
+    let token = secrets::get(&name)?;
+    let r = http::Request::post(&format!("{url}?token={token}"))
+        .bearer_auth(&token)
+        .json(&json!({"token": token}))
+        .send()?;
+    Ok(json!({"read": token, "status": r.status(), "body": r.text()}))
+}
+
+/// GETs `url` with a `Host` header naming `host` (which the host must
+/// not trust).
+#[flow]
+fn http_host_header(url: String, host: String) -> Result<Value, String> {
+    let r = http::Request::get(&url).header("host", &host).send()?;
+    Ok(json!({"status": r.status(), "body": r.text()}))
+}
+
+/// A task that GETs `url` and fails on an error status; retried twice.
+#[task(retries = 2, retry_delay_ms = 10)]
+fn fetch_retried(url: String) -> Result<String, String> {
+    Ok(http::get(&url)?.error_for_status()?.text())
+}
+
+/// Fetches `url` through a retried task.
+#[flow]
+fn http_retried(url: String) -> Result<String, String> {
+    fetch_retried::try_call(url).map_err(|e| format!("task 'fetch_retried' failed: {e}"))
+}
