@@ -22,7 +22,9 @@ use weft_core::{CacheEntry, FlowRun, LogEntry, LogLevel, RecordError, State, Sta
 
 use weft_core::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
 
+mod events;
 mod limits;
+pub use events::*;
 pub use limits::*;
 
 use crate::{
@@ -74,6 +76,8 @@ macro_rules! store_conformance_tests {
             concurrent_requests_never_exceed_a_limit,
             claims_respect_flow_run_limits,
             claims_respect_pool_limits,
+            events_written_and_filtered,
+            definitions_crud,
         );
     };
     (@each $setup:path; $($name:ident),* $(,)?) => {

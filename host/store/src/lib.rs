@@ -19,6 +19,7 @@ pub mod claims;
 mod common;
 pub mod concurrency;
 pub mod crypto;
+pub mod events;
 mod error;
 pub mod filter;
 pub mod home;
@@ -35,6 +36,7 @@ mod store;
 pub mod conformance;
 
 pub use crypto::SecretKey;
+pub use events::{Definition, EventFilter};
 pub use error::StoreError;
 pub use filter::{
     DeploymentFilter, FlowRunFilter, FlowRunSort, LogFilter, TaskRunFilter, TaskRunSort,

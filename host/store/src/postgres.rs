@@ -1131,4 +1131,42 @@ impl Store for PgStore {
     async fn concurrency_leases(&self, limit_id: Uuid) -> Result<Vec<Lease>, StoreError> {
         crate::concurrency::leases_of(self.reads(), limit_id).await
     }
+
+    async fn write_events(&self, events: &[weft_core::Event]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        crate::events::pg_write_events(&self.inner.pool, events).await
+    }
+
+    async fn read_events(
+        &self,
+        filter: &crate::EventFilter,
+    ) -> Result<Vec<weft_core::Event>, StoreError> {
+        crate::events::read_events(self.reads(), filter).await
+    }
+
+    async fn put_definition(
+        &self,
+        kind: &str,
+        definition: &crate::Definition,
+    ) -> Result<(), StoreError> {
+        crate::events::pg_put_definition(&self.inner.pool, kind, definition).await
+    }
+
+    async fn read_definition(
+        &self,
+        kind: &str,
+        id: Uuid,
+    ) -> Result<Option<crate::Definition>, StoreError> {
+        crate::events::read_definition(self.reads(), kind, id).await
+    }
+
+    async fn list_definitions(&self, kind: &str) -> Result<Vec<crate::Definition>, StoreError> {
+        crate::events::list_definitions(self.reads(), kind).await
+    }
+
+    async fn delete_definition(&self, kind: &str, id: Uuid) -> Result<bool, StoreError> {
+        crate::events::pg_delete_definition(&self.inner.pool, kind, id).await
+    }
 }

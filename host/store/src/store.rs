@@ -367,6 +367,41 @@ pub trait Store: RunRecorder {
 
     /// The unexpired leases holding slots of a limit, oldest first.
     async fn concurrency_leases(&self, limit_id: Uuid) -> Result<Vec<Lease>, StoreError>;
+
+    // ----------------------------------------------------------- events
+
+    /// Stores events (one already stored, by id, is skipped); returns once
+    /// committed.
+    async fn write_events(&self, events: &[weft_core::Event]) -> Result<(), StoreError>;
+
+    /// The events matching `filter`, newest first.
+    async fn read_events(
+        &self,
+        filter: &crate::EventFilter,
+    ) -> Result<Vec<weft_core::Event>, StoreError>;
+
+    // ------------------------------------------------------ definitions
+
+    /// Stores (or replaces, by id) a definition of `kind`; another of the
+    /// same kind and name is [`StoreError::Conflict`].
+    async fn put_definition(
+        &self,
+        kind: &str,
+        definition: &crate::Definition,
+    ) -> Result<(), StoreError>;
+
+    /// The definition of `kind` with this id.
+    async fn read_definition(
+        &self,
+        kind: &str,
+        id: Uuid,
+    ) -> Result<Option<crate::Definition>, StoreError>;
+
+    /// Every definition of `kind`, by name.
+    async fn list_definitions(&self, kind: &str) -> Result<Vec<crate::Definition>, StoreError>;
+
+    /// Deletes a definition; whether it existed.
+    async fn delete_definition(&self, kind: &str, id: Uuid) -> Result<bool, StoreError>;
 }
 
 /// `Store` is used as `Arc<dyn Store>`: this fails to compile if it stops

@@ -8,6 +8,7 @@
 
 mod claims;
 mod concurrency;
+mod events;
 mod schedules;
 mod sql;
 mod writer;
@@ -758,5 +759,58 @@ impl Store for SqliteStore {
 
     async fn concurrency_leases(&self, limit_id: Uuid) -> Result<Vec<Lease>, StoreError> {
         crate::concurrency::leases_of(self.reads(), limit_id).await
+    }
+
+    async fn write_events(&self, events: &[weft_core::Event]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let rows = events
+            .iter()
+            .map(crate::events::EventRow::from_model)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.inner.writer.call_n(events::write(rows)).await?;
+        Ok(())
+    }
+
+    async fn read_events(
+        &self,
+        filter: &crate::EventFilter,
+    ) -> Result<Vec<weft_core::Event>, StoreError> {
+        crate::events::read_events(self.reads(), filter).await
+    }
+
+    async fn put_definition(
+        &self,
+        kind: &str,
+        definition: &crate::Definition,
+    ) -> Result<(), StoreError> {
+        let row = crate::events::DefinitionRow::from_model(definition)?;
+        self.inner
+            .writer
+            .call_n(events::put(kind.to_string(), row))
+            .await?;
+        Ok(())
+    }
+
+    async fn read_definition(
+        &self,
+        kind: &str,
+        id: Uuid,
+    ) -> Result<Option<crate::Definition>, StoreError> {
+        crate::events::read_definition(self.reads(), kind, id).await
+    }
+
+    async fn list_definitions(&self, kind: &str) -> Result<Vec<crate::Definition>, StoreError> {
+        crate::events::list_definitions(self.reads(), kind).await
+    }
+
+    async fn delete_definition(&self, kind: &str, id: Uuid) -> Result<bool, StoreError> {
+        let n = self
+            .inner
+            .writer
+            .call_n(events::delete(kind.to_string(), id))
+            .await?;
+        Ok(n > 0)
     }
 }
