@@ -9,6 +9,7 @@
 
 pub mod concurrency;
 pub mod deployment;
+pub mod event;
 pub mod limits;
 pub mod model;
 pub mod names;
@@ -19,6 +20,7 @@ pub mod schedule;
 pub mod state;
 
 pub use concurrency::{ConcurrencyLimit, Lease, SlotGrant, SlotHolder, SlotRequest};
+pub use event::Event;
 pub use deployment::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
 pub use limits::RunLimits;
 pub use model::{CacheEntry, FlowRun, LogEntry, LogLevel, TaskRun};
