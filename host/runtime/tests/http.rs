@@ -368,6 +368,8 @@ async fn a_hanging_request_ends_with_cancellation_and_wall_time() {
     let server = Server::start(vec![None]).await;
     let h = Harness::new().await;
     let options = granting(&["http://127.0.0.1:*"], &[]);
+    // Build and load the guest first, so the timings below measure the run.
+    h.load(&testguest()).await;
     let cancel = CancelToken::new();
     let c = cancel.clone();
     tokio::spawn(async move {
