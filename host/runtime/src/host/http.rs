@@ -34,6 +34,9 @@ const LOGGER: &str = "weft.http";
 /// The largest request body into which secrets are substituted.
 const MAX_SUBSTITUTED_BODY: usize = 16 << 20;
 
+/// Outbound connections one run may have open at once; more requests wait.
+const MAX_CONNECTIONS: usize = 64;
+
 /// The network side of one flow run: its policy, the placeholders of its
 /// host-bound secrets, and their values once read.
 #[derive(Debug)]
@@ -47,6 +50,8 @@ pub(crate) struct RunNetwork {
     placeholders: HashMap<String, String>,
     /// Real values read so far, per secret name.
     values: Mutex<HashMap<String, String>>,
+    /// Permits for open connections ([`MAX_CONNECTIONS`]).
+    connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl RunNetwork {
@@ -76,6 +81,7 @@ impl RunNetwork {
             max_response_bytes: grant.max_response_bytes,
             placeholders,
             values: Mutex::new(HashMap::new()),
+            connections: Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS)),
         }
     }
 
@@ -225,12 +231,19 @@ impl Outbound {
         let host = HeaderValue::from_str(authority).map_err(|_| Error::HttpRequestUriInvalid)?;
         request.headers_mut().insert(HOST, host);
         let request = self.substitute(&network, &target, request).await?;
+        let permit = tokio::select! {
+            p = network.connections.clone().acquire_owned() => {
+                p.map_err(|_| Error::ConnectionLimitReached)?
+            }
+            _ = self.ended.cancelled() => return Err(Error::ConnectionTerminated),
+        };
         let send = super::http_send::send(
             &target,
             request,
             options,
             network.max_response_bytes,
             self.ended.clone(),
+            permit,
         );
         tokio::select! {
             r = send => match r {

@@ -13,6 +13,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
@@ -93,13 +94,14 @@ async fn resolve(target: &Target) -> Result<Vec<SocketAddr>, SendError> {
 
 /// Sends `request` (already judged allowed) to `target` and returns the
 /// response, its body capped at `max_body` bytes. The connection ends when
-/// `ended` is cancelled.
+/// `ended` is cancelled; it holds `permit` while it is open.
 pub(crate) async fn send(
     target: &Target,
     request: http::Request<WasiBody>,
     options: Option<RequestOptions>,
     max_body: u64,
     ended: CancellationToken,
+    permit: OwnedSemaphorePermit,
 ) -> Result<http::Response<WasiBody>, SendError> {
     let connect_timeout = options
         .and_then(|o| o.connect_timeout)
@@ -126,7 +128,10 @@ pub(crate) async fn send(
         .map_err(|_| Error::HttpRequestUriInvalid)?;
     let request = http::Request::from_parts(parts, body);
     let response = match target.scheme {
-        Scheme::Http => exchange(tcp, request, connect_timeout, first_byte_timeout, ended).await?,
+        Scheme::Http => {
+            let timeouts = (connect_timeout, first_byte_timeout);
+            exchange(tcp, request, timeouts, ended, permit).await?
+        }
         Scheme::Https => {
             let name = rustls::pki_types::ServerName::try_from(target.host.clone())
                 .map_err(|_| Error::HttpRequestUriInvalid)?;
@@ -135,7 +140,8 @@ pub(crate) async fn send(
                 .await
                 .map_err(|_| Error::ConnectionTimeout)?
                 .map_err(|_| Error::TlsProtocolError)?;
-            exchange(tls, request, connect_timeout, first_byte_timeout, ended).await?
+            let timeouts = (connect_timeout, first_byte_timeout);
+            exchange(tls, request, timeouts, ended, permit).await?
         }
     };
     let too_large = response
@@ -157,14 +163,15 @@ pub(crate) async fn send(
     }))
 }
 
-/// One HTTP/1.1 exchange over `io`; the connection is driven in the
-/// background until it closes or `ended` is cancelled.
+/// One HTTP/1.1 exchange over `io` with (connect, first byte) timeouts;
+/// the connection is driven in the background, holding `permit`, until it
+/// closes or `ended` is cancelled.
 async fn exchange<S>(
     io: S,
     request: http::Request<WasiBody>,
-    connect_timeout: Duration,
-    first_byte_timeout: Duration,
+    (connect_timeout, first_byte_timeout): (Duration, Duration),
     ended: CancellationToken,
+    permit: OwnedSemaphorePermit,
 ) -> Result<http::Response<Incoming>, Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
@@ -177,6 +184,7 @@ where
     .map_err(|_| Error::ConnectionTimeout)?
     .map_err(Error::from)?;
     tokio::spawn(async move {
+        let _permit = permit;
         tokio::select! {
             _ = conn => {}
             _ = ended.cancelled() => {}
