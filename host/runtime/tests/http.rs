@@ -40,7 +40,8 @@ impl Seen {
 }
 
 /// What the server answers: status and body, one per request in order
-/// (the last repeats); `None` never answers.
+/// (the last repeats); `None` never answers; a body of `ECHO` sends the
+/// request back.
 type Script = Vec<Option<(u16, String)>>;
 
 /// A one-request-per-connection HTTP/1.1 server on 127.0.0.1.
@@ -98,15 +99,17 @@ impl Server {
                         }
                         body.extend_from_slice(&chunk[..k]);
                     }
-                    log.lock().unwrap().push(Seen {
-                        head,
-                        body: String::from_utf8_lossy(&body).to_string(),
-                    });
-                    let Some((status, text)) = answer else {
+                    let body = String::from_utf8_lossy(&body).to_string();
+                    let echo = format!("{head}\n\n{body}");
+                    log.lock().unwrap().push(Seen { head, body });
+                    let Some((status, mut text)) = answer else {
                         // Never answer: hold the connection open.
                         tokio::time::sleep(Duration::from_secs(3600)).await;
                         return;
                     };
+                    if text == "ECHO" {
+                        text = echo;
+                    }
                     let response = format!(
                         "HTTP/1.1 {status} X\r\ncontent-length: {}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n{text}",
                         text.len()
@@ -296,6 +299,27 @@ async fn a_placeholder_secret_reaches_only_its_bound_host() {
     );
     assert_eq!(seen.body, json!({"token": value}).to_string());
     assert!(!seen.head.contains("weft-secret-"), "{}", seen.head);
+
+    // A bound host that echoes the request cannot hand the value back.
+    let echo = Server::start(vec![ok("ECHO")]).await;
+    let echoing = granting(&["http://127.0.0.1:*"], &[("API_TOKEN", &echo.url(""))]);
+    let (state, _) = h
+        .run_with(
+            &testguest(),
+            "http-with-secret",
+            json!({"url": echo.url("/items"), "name": "API_TOKEN"}),
+            echoing,
+        )
+        .await;
+    assert_eq!(state.name, "Completed", "{state:?}");
+    let data = state.data.unwrap();
+    assert!(
+        echo.seen()[0].head.contains(value),
+        "the server got the value"
+    );
+    let body = data["body"].as_str().unwrap();
+    assert!(!body.contains("s3cr3t"), "the guest saw the value: {body}");
+    assert!(body.contains(data["read"].as_str().unwrap()), "{body}");
 
     // Another allowed host gets the placeholder, never the value.
     let (state, _) = h

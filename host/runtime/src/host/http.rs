@@ -9,7 +9,8 @@
 //! the secrets bound to its host substituted for their placeholders (in the
 //! path and query, header values and body), and is sent by
 //! [`super::http_send`], which refuses names resolving to non-public
-//! addresses and caps the response body.
+//! addresses and caps the response body; those values are replaced by
+//! their placeholders again in the response ([`super::http_redact`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ use wasmtime_wasi_http::{
 use weft_core::LogLevel;
 use weft_core::network::{AllowedHosts, NetworkGrant, NetworkPolicy, SecretHosts, Target};
 
+use super::http_redact::Pairs;
 use crate::run::RunContext;
 use crate::state::HostState;
 
@@ -230,7 +232,7 @@ impl Outbound {
         // header the request carries is replaced by it.
         let host = HeaderValue::from_str(authority).map_err(|_| Error::HttpRequestUriInvalid)?;
         request.headers_mut().insert(HOST, host);
-        let request = self.substitute(&network, &target, request).await?;
+        let (request, pairs) = self.substitute(&network, &target, request).await?;
         let permit = tokio::select! {
             p = network.connections.clone().acquire_owned() => {
                 p.map_err(|_| Error::ConnectionLimitReached)?
@@ -247,7 +249,10 @@ impl Outbound {
         );
         tokio::select! {
             r = send => match r {
-                Ok(response) => Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>)),
+                Ok(response) => {
+                    let response = super::http_redact::redact_response(response, pairs);
+                    Ok((response, Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>))
+                }
                 Err(super::http_send::SendError::Refused(message)) => {
                     self.warn(&message);
                     Err(Error::DestinationIpProhibited)
@@ -260,13 +265,14 @@ impl Outbound {
     }
 
     /// Puts the real values of the secrets bound to `target` in place of
-    /// their placeholders.
+    /// their placeholders; returns the request and the (placeholder,
+    /// value) pairs, to redact the response with.
     async fn substitute(
         &self,
         network: &RunNetwork,
         target: &Target,
         request: http::Request<WasiBody>,
-    ) -> wasmtime_wasi_http::Result<http::Request<WasiBody>> {
+    ) -> wasmtime_wasi_http::Result<(http::Request<WasiBody>, Pairs)> {
         use wasmtime_wasi_http::Error;
         let names: Vec<String> = network
             .policy
@@ -275,7 +281,7 @@ impl Outbound {
             .map(str::to_string)
             .collect();
         if names.is_empty() {
-            return Ok(request);
+            return Ok((request, Vec::new()));
         }
         let mut pairs = Vec::new();
         for name in names {
@@ -306,8 +312,9 @@ impl Outbound {
             };
             pairs.push((placeholder.to_string(), value));
         }
+        pairs.retain(|(_, value): &(String, String)| !value.is_empty());
         if pairs.is_empty() {
-            return Ok(request);
+            return Ok((request, pairs));
         }
         let (mut parts, body) = request.into_parts();
         if let Some(pq) = parts.uri.path_and_query() {
@@ -350,7 +357,16 @@ impl Outbound {
         let body = Full::new(Bytes::from(replaced))
             .map_err(|never| match never {})
             .boxed_unsync();
-        Ok(http::Request::from_parts(parts, body))
+        // The response is redacted of the values as sent: raw and
+        // percent-encoded.
+        let mut redact = pairs.clone();
+        for (placeholder, value) in &pairs {
+            let encoded = percent_encode(value);
+            if encoded != *value {
+                redact.push((placeholder.clone(), encoded));
+            }
+        }
+        Ok((http::Request::from_parts(parts, body), redact))
     }
 }
 

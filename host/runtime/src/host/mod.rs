@@ -5,6 +5,7 @@
 pub(crate) mod context;
 pub(crate) mod failure;
 pub(crate) mod http;
+mod http_redact;
 mod http_send;
 pub(crate) mod logging;
 pub(crate) mod secrets;
