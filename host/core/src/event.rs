@@ -148,7 +148,8 @@ pub fn flow_run_state_event(run: &FlowRun, state: &State) -> Event {
     );
     e.occurred = state.timestamp;
     e.resource = state_labels(format!("prefect.flow-run.{}", run.id), &run.name, state);
-    e.related.push(related("flow", &run.flow_name, &run.flow_name));
+    e.related
+        .push(related("flow", &run.flow_name, &run.flow_name));
     if let Some(d) = run.deployment_id {
         let name = run.deployment_name.clone().unwrap_or_default();
         e.related.push(related("deployment", &d.to_string(), &name));
@@ -228,7 +229,10 @@ mod tests {
 
     #[test]
     fn weft_names_are_prefect_names() {
-        assert_eq!(normalize_name("weft.flow-run.Failed"), "prefect.flow-run.Failed");
+        assert_eq!(
+            normalize_name("weft.flow-run.Failed"),
+            "prefect.flow-run.Failed"
+        );
         assert_eq!(normalize_name("file.uploaded"), "file.uploaded");
     }
 

@@ -13,11 +13,15 @@
 //! receives a [`RequestContext`] (caller and workspace), though there is
 //! one default workspace and no authentication yet.
 
+pub mod automations;
 mod error;
+pub mod events;
 mod extract;
 pub mod models;
 mod routes;
 pub mod scheduler;
+mod templates;
+mod triggers;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -81,22 +85,32 @@ pub struct AppState {
     /// Creates scheduled runs at once when schedules change (when the
     /// configuration has a scheduler).
     pub scheduler: Option<scheduler::Scheduler>,
+    /// Where every event goes.
+    pub events: events::EventBus,
+    /// The automations the engine runs.
+    pub automations: automations::Automations,
 }
 
 impl AppState {
-    /// Shared state over `store` and `runtime`.
+    /// Shared state over `store` and `runtime`; starts the event bus and
+    /// the automations engine (on the current tokio runtime).
     pub fn new(config: ServerConfig, store: Arc<dyn Store>, runtime: Runtime) -> AppState {
+        let events = events::EventBus::start(Arc::clone(&store));
         let lost_after = chrono::Duration::from_std(config.lost_after).ok();
         let scheduler = config.scheduler.clone().map(|c| {
             let c = scheduler::SchedulerConfig { lost_after, ..c };
-            scheduler::Scheduler::new(Arc::clone(&store), c)
+            scheduler::Scheduler::new(Arc::clone(&store), c).with_events(events.clone())
         });
-        AppState {
+        let state = AppState {
             store,
             runtime,
             config: Arc::new(config),
             scheduler,
-        }
+            events,
+            automations: automations::Automations::default(),
+        };
+        tokio::spawn(automations::run(state.clone()));
+        state
     }
 }
 

@@ -179,6 +179,7 @@ pub struct Scheduler {
     store: Arc<dyn Store>,
     config: SchedulerConfig,
     clock: Arc<dyn Clock>,
+    events: Option<crate::events::EventBus>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -206,6 +207,22 @@ impl Scheduler {
             store,
             config,
             clock,
+            events: None,
+        }
+    }
+
+    /// The same scheduler, publishing the events of the runs it creates,
+    /// marks Late and crashes.
+    pub fn with_events(mut self, events: crate::events::EventBus) -> Scheduler {
+        self.events = Some(events);
+        self
+    }
+
+    fn announce(&self, ids: &[Uuid]) {
+        if let Some(bus) = &self.events {
+            for id in ids {
+                bus.flow_run_current(*id);
+            }
         }
     }
 
@@ -224,7 +241,9 @@ impl Scheduler {
         if runs.is_empty() {
             return Ok(Vec::new());
         }
-        self.store.create_scheduled_flow_runs(&runs).await
+        let created = self.store.create_scheduled_flow_runs(&runs).await?;
+        self.announce(&created);
+        Ok(created)
     }
 
     /// Creates the runs of every deployment's active schedules for their
@@ -261,9 +280,12 @@ impl Scheduler {
     /// Moves runs overdue by more than `late_after` to Late; their ids.
     pub async fn mark_late(&self) -> Result<Vec<Uuid>, StoreError> {
         let now = self.clock.now();
-        self.store
+        let late = self
+            .store
             .mark_late_flow_runs(now - self.config.late_after, now, self.config.late_batch)
-            .await
+            .await?;
+        self.announce(&late);
+        Ok(late)
     }
 
     /// Ends Crashed the runs whose worker stopped heartbeating more than
@@ -294,6 +316,7 @@ impl Scheduler {
                 "flow runs of lost workers ended Crashed"
             );
         }
+        self.announce(&crashed);
         Ok(crashed)
     }
 

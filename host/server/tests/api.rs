@@ -97,6 +97,20 @@ async fn openapi_describes_every_route() {
         ("post", "/api/v2/concurrency_limits/increment-with-lease"),
         ("post", "/api/v2/concurrency_limits/leases/{lease_id}/renew"),
         ("post", "/api/v2/concurrency_limits/decrement-with-lease"),
+        ("post", "/api/events"),
+        ("post", "/api/events/filter"),
+        ("post", "/api/webhooks/"),
+        ("get", "/api/webhooks/"),
+        ("get", "/api/webhooks/{id}"),
+        ("delete", "/api/webhooks/{id}"),
+        ("post", "/hooks/{slug}"),
+        ("post", "/api/automations/"),
+        ("get", "/api/automations/{id}"),
+        ("put", "/api/automations/{id}"),
+        ("patch", "/api/automations/{id}"),
+        ("delete", "/api/automations/{id}"),
+        ("post", "/api/automations/filter"),
+        ("get", "/api/automations/related-to/{resource_id}"),
         ("post", "/api/work_pools/{name}/workers/heartbeat"),
         ("post", "/api/variables/"),
         ("get", "/api/variables/{id}"),
@@ -146,7 +160,9 @@ async fn openapi_describes_every_route() {
             .replace("{key}", "x")
             .replace("{tag}", "x")
             .replace("{id_or_name}", "x")
-            .replace("{lease_id}", "00000000-0000-0000-0000-000000000000");
+            .replace("{lease_id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{slug}", "x")
+            .replace("{resource_id}", "x");
         let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let (st, body) = s
             .call(m, url.trim_start_matches("/api"), Some(json!({})))

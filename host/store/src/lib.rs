@@ -19,8 +19,8 @@ pub mod claims;
 mod common;
 pub mod concurrency;
 pub mod crypto;
-pub mod events;
 mod error;
+pub mod events;
 pub mod filter;
 pub mod home;
 mod pg_batch;
@@ -36,8 +36,8 @@ mod store;
 pub mod conformance;
 
 pub use crypto::SecretKey;
-pub use events::{Definition, EventFilter};
 pub use error::StoreError;
+pub use events::{Definition, EventFilter};
 pub use filter::{
     DeploymentFilter, FlowRunFilter, FlowRunSort, LogFilter, TaskRunFilter, TaskRunSort,
     VariableFilter, WorkPoolFilter,

@@ -4,6 +4,7 @@
 //! weft's own); request bodies accept what Prefect's client sends and
 //! ignore fields weft does not use.
 
+pub mod automation;
 pub mod cache;
 pub mod component;
 pub mod concurrency;

@@ -8,6 +8,7 @@ use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+use weft_core::event::flow_run_state_event;
 use weft_core::{Deployment, FlowRun, State as CoreState};
 
 use super::Linker;
@@ -98,6 +99,9 @@ async fn create_deployment(
     d.concurrency_limit = body.concurrency_limit;
     d.allowed_secrets = body.allowed_secrets;
     if let Some(l) = body.limits {
+        l.network
+            .validate()
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
         d.limits = l;
     }
     let stored = state.store.create_deployment(&d).await?;
@@ -171,6 +175,9 @@ async fn update_deployment(
         d.allowed_secrets = v;
     }
     if let Some(v) = body.limits {
+        v.network
+            .validate()
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
         d.limits = v;
     }
     d.updated = Utc::now();
@@ -321,38 +328,61 @@ async fn create_flow_run_from_deployment(
     Json(body): Json<DeploymentFlowRunCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<FlowRunOut>)> {
     let d = load(&state, id).await?;
-    let mut parameters = d.parameters.clone();
-    if let Some(p) = body.parameters {
+    let initial = body.state.map(|s| s.into_state()).transpose()?;
+    let run = create_run(
+        &state,
+        &d,
+        body.parameters,
+        body.name,
+        body.tags.unwrap_or_default(),
+        initial,
+    )
+    .await?;
+    let out = Linker::new(&state, &ctx).flow_run(run).await?;
+    Ok((StatusCode::CREATED, axum::Json(out)))
+}
+
+/// Creates a run of `d`: its parameters with `parameters` (a JSON object)
+/// merged over them, its tags plus `tags`, its work pool, and `initial`
+/// (default: SCHEDULED due now). Emits its event. Used by the route and by
+/// automations.
+pub(crate) async fn create_run(
+    state: &AppState,
+    d: &Deployment,
+    parameters: Option<serde_json::Value>,
+    name: Option<String>,
+    tags: Vec<String>,
+    initial: Option<CoreState>,
+) -> ApiResult<FlowRun> {
+    let mut merged = d.parameters.clone();
+    if let Some(p) = parameters {
         let serde_json::Value::Object(extra) = p else {
             return Err(ApiError::invalid("`parameters` must be a JSON object"));
         };
-        if let serde_json::Value::Object(base) = &mut parameters {
+        if let serde_json::Value::Object(base) = &mut merged {
             base.extend(extra);
         } else {
-            parameters = serde_json::Value::Object(extra);
+            merged = serde_json::Value::Object(extra);
         }
     }
-    let mut run = FlowRun::new(d.flow_name.clone(), d.component_digest.clone(), parameters);
-    if let Some(name) = body.name.filter(|n| !n.is_empty()) {
+    let mut run = FlowRun::new(d.flow_name.clone(), d.component_digest.clone(), merged);
+    if let Some(name) = name.filter(|n| !n.is_empty()) {
         run.name = name;
     }
     run.tags = d.tags.clone();
-    for t in body.tags.unwrap_or_default() {
+    for t in tags {
         if !run.tags.contains(&t) {
             run.tags.push(t);
         }
     }
-    run.state = match body.state {
-        Some(s) => s.into_state()?,
-        None => CoreState::scheduled(Utc::now()),
-    };
+    run.state = initial.unwrap_or_else(|| CoreState::scheduled(Utc::now()));
     run.deployment_id = Some(d.id);
     run.deployment_name = Some(d.name.clone());
     run.work_pool_name = d.work_pool_name.clone();
     run.expected_start_time = Some(run.state.scheduled_time.unwrap_or(run.created));
     state.store.create_flow_run(&run).await?;
     state.store.flush().await?;
+    state.events.emit(flow_run_state_event(&run, &run.state));
     tracing::info!(flow_run = %run.id, deployment = %d.id, "flow run created from deployment");
-    let out = Linker::new(&state, &ctx).flow_run(run).await?;
-    Ok((StatusCode::CREATED, axum::Json(out)))
+    Ok(run)
 }

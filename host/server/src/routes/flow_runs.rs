@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+use weft_core::event::flow_run_state_event;
 use weft_core::{FlowRun, State as CoreState, StateType};
 use weft_store::{FlowRunFilter, FlowRunSort, Transition};
 
@@ -72,6 +73,7 @@ async fn create_flow_run(
     run.expected_start_time = Some(run.state.scheduled_time.unwrap_or(run.created));
     state.store.create_flow_run(&run).await?;
     state.store.flush().await?;
+    state.events.emit(flow_run_state_event(&run, &run.state));
     tracing::info!(flow_run = %run.id, flow = %run.flow_name, "flow run created");
     let out = Linker::new(&state, &ctx).flow_run(run).await?;
     Ok((StatusCode::CREATED, axum::Json(out)))
@@ -417,6 +419,7 @@ async fn set_flow_run_state(
     Ok(match outcome {
         Transition::Accepted(s) => {
             tracing::debug!(flow_run = %id, state = %s.name, "flow run state accepted");
+            state.events.flow_run_changed(id, &s);
             (
                 StatusCode::CREATED,
                 axum::Json(OrchestrationResult::accept(StateOut::of_flow_run(&s, id))),
@@ -480,6 +483,7 @@ async fn cancel_unstarted(
         match set_checked(state, id, &cancelled, false).await? {
             Transition::Accepted(s) => {
                 tracing::debug!(flow_run = %id, "unstarted flow run cancelled");
+                state.events.flow_run_changed(id, &s);
                 (
                     StatusCode::OK,
                     axum::Json(OrchestrationResult::reject(

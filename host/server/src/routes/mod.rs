@@ -3,14 +3,16 @@
 //! router and `/api/openapi.json` cannot disagree.
 
 mod admin;
+mod automations;
 mod cache;
 mod components;
 mod concurrency_limits;
-mod deployments;
+pub(crate) mod deployments;
+mod events;
 mod flow_runs;
 mod flows;
 mod logs;
-mod schedules;
+pub(crate) mod schedules;
 mod secrets;
 mod task_runs;
 mod variables;
@@ -37,7 +39,7 @@ use crate::{AppState, RequestContext};
         (name = "admin"), (name = "flows"), (name = "flow_runs"), (name = "task_runs"),
         (name = "logs"), (name = "deployments"), (name = "work_pools"), (name = "variables"),
         (name = "secrets"), (name = "components"), (name = "cache"),
-        (name = "concurrency_limits")
+        (name = "concurrency_limits"), (name = "events"), (name = "automations")
     )
 )]
 struct ApiDoc;
@@ -58,6 +60,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(work_pools::routes())
         .merge(variables::routes())
         .merge(concurrency_limits::routes())
+        .merge(events::routes())
+        .merge(automations::routes())
 }
 
 /// Resolves what flow runs refer to by name (their flow's id) for one

@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 use weft_core::TaskRun;
+use weft_core::event::task_run_state_event;
 use weft_core::state::check_transition;
 use weft_store::{TaskRunFilter, TaskRunSort};
 
@@ -73,6 +74,7 @@ async fn create_task_run(
     }
     state.store.create_task_run(&run).await?;
     state.store.flush().await?;
+    state.events.emit(task_run_state_event(&run, &run.state));
     Ok((StatusCode::CREATED, axum::Json(run.into())))
 }
 
@@ -232,6 +234,7 @@ async fn set_task_run_state(
     if proposed.is_terminal() {
         state.store.flush().await?;
     }
+    state.events.emit(task_run_state_event(&run, &proposed));
     Ok((
         StatusCode::CREATED,
         axum::Json(OrchestrationResult::accept(out(&proposed))),

@@ -226,6 +226,11 @@ async fn claim_flow_runs(
     if !runs.is_empty() {
         tracing::debug!(pool = %name, worker = %body.worker, claimed = runs.len(), "flow runs claimed");
     }
+    for run in &runs {
+        state
+            .events
+            .emit(weft_core::event::flow_run_state_event(run, &run.state));
+    }
     Ok(axum::Json(worker_runs(&state, &ctx, &pool, runs).await?))
 }
 

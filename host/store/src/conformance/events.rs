@@ -112,7 +112,10 @@ pub async fn definitions_crud<S: Store>(store: &S) {
     store.put_definition("automation", &b).await.expect("put");
     let mut changed = a.clone();
     changed.body = json!({"enabled": false});
-    store.put_definition("automation", &changed).await.expect("replace");
+    store
+        .put_definition("automation", &changed)
+        .await
+        .expect("replace");
     let read = store
         .read_definition("automation", a.id)
         .await
@@ -127,7 +130,20 @@ pub async fn definitions_crud<S: Store>(store: &S) {
         .map(|d| d.name)
         .collect();
     assert_eq!(names, ["another", "on-failure"]);
-    assert!(store.delete_definition("automation", a.id).await.expect("delete"));
-    assert!(!store.delete_definition("automation", a.id).await.expect("again"));
-    assert_eq!(store.list_definitions("webhook").await.expect("list").len(), 1);
+    assert!(
+        store
+            .delete_definition("automation", a.id)
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !store
+            .delete_definition("automation", a.id)
+            .await
+            .expect("again")
+    );
+    assert_eq!(
+        store.list_definitions("webhook").await.expect("list").len(),
+        1
+    );
 }

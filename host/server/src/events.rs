@@ -1,0 +1,139 @@
+//! The server's event bus: every state change the API records, and every
+//! event posted from outside, goes through [`EventBus::emit`] (or
+//! [`EventBus::flow_run_changed`]). One task, in order, builds each event,
+//! hands it to the subscribers (the automations engine) and stores it in
+//! batches, off the request's path.
+
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
+use weft_core::event::{flow_run_state_event, normalize_name};
+use weft_core::{Event, State};
+use weft_store::Store;
+
+/// Events buffered per subscriber before a slow one starts missing some.
+const SUBSCRIBER_BUFFER: usize = 4096;
+
+/// The most events stored in one write.
+const BATCH: usize = 500;
+
+enum Message {
+    /// A complete event.
+    Ready(Box<Event>),
+    /// A flow run entered `state` (or, with `None`, its current state):
+    /// the bus reads the run to label the event.
+    FlowRun(Uuid, Option<Box<State>>),
+    /// Answered once everything before it is stored.
+    Flush(oneshot::Sender<()>),
+}
+
+/// The bus. Cheap to clone.
+#[derive(Clone)]
+pub struct EventBus {
+    tx: mpsc::UnboundedSender<Message>,
+    subscribers: broadcast::Sender<Arc<Event>>,
+}
+
+impl std::fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventBus").finish_non_exhaustive()
+    }
+}
+
+impl EventBus {
+    /// A bus storing into `store`; starts its task (on the current tokio
+    /// runtime), which ends when every clone is dropped.
+    pub fn start(store: Arc<dyn Store>) -> EventBus {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (subscribers, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+        tokio::spawn(run(store, rx, subscribers.clone()));
+        EventBus { tx, subscribers }
+    }
+
+    /// Publishes an event (its name normalized: `weft.` is `prefect.`).
+    pub fn emit(&self, mut event: Event) {
+        event.event = normalize_name(&event.event);
+        let _ = self.tx.send(Message::Ready(Box::new(event)));
+    }
+
+    /// Publishes the event of flow run `id` entering `state`.
+    pub fn flow_run_changed(&self, id: Uuid, state: &State) {
+        let _ = self
+            .tx
+            .send(Message::FlowRun(id, Some(Box::new(state.clone()))));
+    }
+
+    /// Publishes the event of flow run `id`'s current state.
+    pub fn flow_run_current(&self, id: Uuid) {
+        let _ = self.tx.send(Message::FlowRun(id, None));
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.subscribers.subscribe()
+    }
+
+    /// Waits until every event published so far is stored.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Message::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    subscribers: broadcast::Sender<Arc<Event>>,
+) {
+    let mut batch: Vec<Event> = Vec::new();
+    let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        // Take what is already queued, up to a batch.
+        while let Some(message) = next.take() {
+            match message {
+                Message::Ready(e) => batch.push(*e),
+                Message::FlowRun(id, state) => {
+                    if let Some(e) = flow_run_event(&store, id, state).await {
+                        batch.push(e);
+                    }
+                }
+                Message::Flush(done) => flushes.push(done),
+            }
+            if batch.len() < BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        for e in &batch {
+            let _ = subscribers.send(Arc::new(e.clone()));
+        }
+        if let Err(e) = store.write_events(&batch).await {
+            tracing::warn!(error = %e, events = batch.len(), "could not store events");
+        }
+        batch.clear();
+        for done in flushes.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn flow_run_event(
+    store: &Arc<dyn Store>,
+    id: Uuid,
+    state: Option<Box<State>>,
+) -> Option<Event> {
+    match store.read_flow_run(id).await {
+        Ok(Some(run)) => {
+            let state = state.map_or_else(|| run.state.clone(), |s| *s);
+            Some(flow_run_state_event(&run, &state))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(flow_run = %id, error = %e, "could not read a flow run for its event");
+            None
+        }
+    }
+}
