@@ -4,6 +4,7 @@
 //! weft's own diagnostics (to stderr, level `warn` unless `RUST_LOG` says
 //! otherwise) and hands each command group to its module.
 
+mod automation;
 mod build;
 mod component;
 mod concurrency_limit;
@@ -76,6 +77,13 @@ enum Command {
     /// Limit how many task runs with a tag run at once, across workers.
     #[command(subcommand)]
     ConcurrencyLimit(concurrency_limit::ConcurrencyLimitCommand),
+    /// Create, list and delete a server's automations (event triggers and
+    /// actions).
+    #[command(subcommand)]
+    Automation(automation::AutomationCommand),
+    /// Create, list and delete a server's webhooks (requests become events).
+    #[command(subcommand)]
+    Webhook(automation::WebhookCommand),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +117,12 @@ async fn dispatch(command: Command, api_url: Option<String>) -> anyhow::Result<E
         Command::FlowRun(command) => flow_run::run(command, api).await,
         Command::Secret(command) => secret::run(command, api).await,
         Command::ConcurrencyLimit(command) => concurrency_limit::run(command, api).await,
+        Command::Automation(command) => {
+            automation::run_automation(command, remote::required(api, "automation")?).await
+        }
+        Command::Webhook(command) => {
+            automation::run_webhook(command, remote::required(api, "webhook")?).await
+        }
         Command::Server(command) => server::run(command).await,
         Command::Worker(command) => worker::run(command, api).await,
         Command::Deploy(args) => deploy::deploy(args, remote::required(api, "deploy")?).await,

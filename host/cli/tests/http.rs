@@ -151,6 +151,17 @@ fn a_deployment_calls_its_allowed_host_through_a_worker_with_retries() {
         host.as_str(),
         "{d}"
     );
+    // The server refuses an entry that does not parse.
+    let mut bad = d["limits"].clone();
+    bad["network"]["allowed_hosts"] = json!(["api.example.com/path"]);
+    let id = d["id"].as_str().expect("id");
+    let (status, body) = block_on(api.send_json_raw(
+        reqwest::Method::PATCH,
+        &["deployments", id],
+        &json!({ "limits": bad }),
+    ))
+    .expect("the server answers");
+    assert_eq!(status.as_u16(), 422, "{}", String::from_utf8_lossy(&body));
 
     let _worker = weft.start_worker("pool-http", &["--allow-host", "http://127.0.0.1:*"]);
     let out = weft.ok(&["deployment", "run", "fetch-api/api", "--watch"]);
