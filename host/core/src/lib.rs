@@ -20,8 +20,8 @@ pub mod schedule;
 pub mod state;
 
 pub use concurrency::{ConcurrencyLimit, Lease, SlotGrant, SlotHolder, SlotRequest};
-pub use event::Event;
 pub use deployment::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
+pub use event::Event;
 pub use limits::RunLimits;
 pub use model::{CacheEntry, FlowRun, LogEntry, LogLevel, TaskRun};
 pub use policy::{CachePolicy, RetryPolicy};
