@@ -172,3 +172,41 @@ fn a_deployment_calls_its_allowed_host_through_a_worker_with_retries() {
     assert_eq!(state_type(&runs[0]), "COMPLETED", "{}", runs[0]);
     assert_eq!(server.hits(), 3, "two 503s, then the answer");
 }
+
+#[test]
+fn the_embedded_workers_operator_list_must_allow_the_host_too() {
+    let server = Server::start(vec![(200, r#"{"ok": true}"#)]);
+    let weft = Weft::new();
+    let _server = weft.start_server(&["--worker", "pool-op", "--allow-host", "*.example.com"]);
+    let host = format!("http://127.0.0.1:{}", server.port);
+    let wasm = example_wasm("http-api");
+    weft.ok(&[
+        "deploy",
+        wasm.to_str().unwrap(),
+        "--flow",
+        "fetch-api",
+        "--name",
+        "op",
+        "--pool",
+        "pool-op",
+        "--allow-host",
+        &host,
+        "--params",
+        &format!(r#"{{"url": "{host}/status"}}"#),
+    ]);
+    let out = weft.run(&["deployment", "run", "fetch-api/op", "--watch"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(server.hits(), 0, "the server must see nothing");
+    let api = weft.api();
+    let runs: Vec<Value> =
+        block_on(api.post(&["flow_runs", "filter"], &json!({"limit": 5}))).expect("runs");
+    assert_eq!(state_type(&runs[0]), "FAILED", "{}", runs[0]);
+    let id = runs[0]["id"].as_str().expect("id");
+    let logs = weft.ok(&["flow-run", "logs", id]);
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("WARNING") && l.contains("denied by the operator's allowlist")),
+        "{logs}"
+    );
+}
