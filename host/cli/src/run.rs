@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
+use weft_core::policy::FlowOverrides;
 use weft_core::network::{AllowedHosts, NetworkGrant};
 use weft_core::{FlowRun, RunLimits, RunRecorder, State, StateType};
 use weft_runtime::{CancelToken, FlowComponent, RunOptions};
@@ -81,6 +82,17 @@ pub struct LimitArgs {
     /// Largest HTTP response body a flow may read, in bytes.
     #[arg(long, value_name = "N", default_value_t = defaults().network.max_response_bytes, help_heading = "Network")]
     pub max_response_bytes: u64,
+    /// Retries of a failed flow run, overriding `#[flow(retries)]`.
+    #[arg(long, value_name = "N", help_heading = "Flow overrides")]
+    pub flow_retries: Option<u32>,
+    /// Delay before each flow retry, in milliseconds, overriding
+    /// `#[flow(retry_delay_ms)]`.
+    #[arg(long, value_name = "MS", help_heading = "Flow overrides")]
+    pub flow_retry_delay_ms: Option<u64>,
+    /// Time limit of one flow attempt, in milliseconds (0: none), overriding
+    /// `#[flow(timeout_ms)]`.
+    #[arg(long, value_name = "MS", help_heading = "Flow overrides")]
+    pub flow_timeout_ms: Option<u64>,
 }
 
 /// Checks an `--allow-host` value (each comma-separated entry).
@@ -125,6 +137,11 @@ impl LimitArgs {
             max_log_bytes: self.max_log_bytes,
             max_result_bytes: self.max_result_bytes,
             network: self.network_grant(),
+            flow: FlowOverrides {
+                retries: self.flow_retries,
+                retry_delay_ms: self.flow_retry_delay_ms,
+                timeout_ms: self.flow_timeout_ms,
+            },
             ..defaults()
         }
     }

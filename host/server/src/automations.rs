@@ -158,6 +158,8 @@ fn action_type(action: &Action) -> &'static str {
         Action::CancelFlowRun {} => "cancel-flow-run",
         Action::PauseDeployment { .. } => "pause-deployment",
         Action::ResumeDeployment { .. } => "resume-deployment",
+        Action::PauseSchedule { .. } => "pause-schedule",
+        Action::ResumeSchedule { .. } => "resume-schedule",
         Action::CallWebhook { .. } => "call-webhook",
         Action::DoNothing {} => "do-nothing",
     }
@@ -268,6 +270,43 @@ async fn act(
             }
             crate::routes::schedules::after_change(state, Some(&old), &d).await?;
             Ok(json!({ "deployment_id": d.id, "paused": pause }))
+        }
+        Action::PauseSchedule {
+            source,
+            deployment_id,
+            schedule_id,
+        }
+        | Action::ResumeSchedule {
+            source,
+            deployment_id,
+            schedule_id,
+        } => {
+            let active = matches!(action, Action::ResumeSchedule { .. });
+            let old =
+                load_deployment(state, chosen_deployment(source, *deployment_id, event)?).await?;
+            let mut d = old.clone();
+            let mut changed = 0;
+            for s in d
+                .schedules
+                .iter_mut()
+                .filter(|s| schedule_id.is_none_or(|id| s.id == id))
+            {
+                s.active = active;
+                changed += 1;
+            }
+            if changed == 0 {
+                return Err(ApiError::not_found(format!(
+                    "schedule {} of deployment {}",
+                    schedule_id.map_or("(any)".to_string(), |id| id.to_string()),
+                    d.id
+                )));
+            }
+            d.updated = Utc::now();
+            if !state.store.update_deployment(&d).await? {
+                return Err(ApiError::not_found(format!("deployment {}", d.id)));
+            }
+            crate::routes::schedules::after_change(state, Some(&old), &d).await?;
+            Ok(json!({ "deployment_id": d.id, "schedules": changed, "active": active }))
         }
         Action::CallWebhook {
             url,
@@ -389,6 +428,16 @@ pub async fn prepare(state: &AppState, spec: &mut AutomationSpec) -> ApiResult<(
             | Action::ResumeDeployment {
                 source,
                 deployment_id,
+            }
+            | Action::PauseSchedule {
+                source,
+                deployment_id,
+                ..
+            }
+            | Action::ResumeSchedule {
+                source,
+                deployment_id,
+                ..
             } => check_source(source, *deployment_id)?,
             Action::CallWebhook {
                 url,
@@ -440,6 +489,14 @@ pub fn related_resources(spec: &AutomationSpec) -> Vec<Labels> {
                 ..
             }
             | Action::ResumeDeployment {
+                deployment_id: Some(id),
+                ..
+            }
+            | Action::PauseSchedule {
+                deployment_id: Some(id),
+                ..
+            }
+            | Action::ResumeSchedule {
                 deployment_id: Some(id),
                 ..
             } => Some(id),

@@ -404,3 +404,47 @@ async fn what_weft_cannot_run_is_refused() {
         "template did not make an event",
     );
 }
+
+#[tokio::test]
+async fn an_event_pauses_and_resumes_a_schedule() {
+    let s = start().await;
+    let flow_id = s.flow("etl").await;
+    let (st, d) = s
+        .post(
+            "/deployments/",
+            json!({"name": "hourly", "flow_id": flow_id,
+                   "schedules": [{"schedule": {"cron": "0 * * * *"}, "active": true}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    let did = d["id"].as_str().unwrap().to_string();
+    for (name, kind) in [("pause", "pause-schedule"), ("resume", "resume-schedule")] {
+        let (st, a) = s
+            .post(
+                "/automations/",
+                json!({"name": name, "trigger": {"expect": [format!("maintenance.{name}")]},
+                       "actions": [{"type": kind, "deployment_id": did}]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{a}");
+    }
+    assert_eq!(schedule_active(&s, &did).await, Some(true));
+    let event = |name: &str| json!({"event": format!("maintenance.{name}"), "resource": {"prefect.resource.id": "ops"}});
+    s.post("/events", event("pause")).await;
+    eventually("the schedule to pause", || async {
+        (schedule_active(&s, &did).await == Some(false)).then_some(())
+    })
+    .await;
+    let (_, d) = s.get(&format!("/deployments/{did}")).await;
+    assert_eq!(d["paused"], false, "only the schedule is paused: {d}");
+    s.post("/events", event("resume")).await;
+    eventually("the schedule to resume", || async {
+        (schedule_active(&s, &did).await == Some(true)).then_some(())
+    })
+    .await;
+}
+
+async fn schedule_active(s: &Server, deployment: &str) -> Option<bool> {
+    let (_, schedules) = s.get(&format!("/deployments/{deployment}/schedules")).await;
+    schedules[0]["active"].as_bool()
+}

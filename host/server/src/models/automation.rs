@@ -130,6 +130,31 @@ pub enum Action {
         #[serde(default)]
         deployment_id: Option<Uuid>,
     },
+    /// Pauses one schedule of a deployment (`schedule_id`), or all of them;
+    /// the deployment itself stays active.
+    PauseSchedule {
+        /// `selected` or `inferred`.
+        #[serde(default = "selected")]
+        source: String,
+        /// The deployment, when selected.
+        #[serde(default)]
+        deployment_id: Option<Uuid>,
+        /// The schedule (default: every schedule of the deployment).
+        #[serde(default)]
+        schedule_id: Option<Uuid>,
+    },
+    /// Resumes one schedule of a deployment, or all of them.
+    ResumeSchedule {
+        /// `selected` or `inferred`.
+        #[serde(default = "selected")]
+        source: String,
+        /// The deployment, when selected.
+        #[serde(default)]
+        deployment_id: Option<Uuid>,
+        /// The schedule (default: every schedule of the deployment).
+        #[serde(default)]
+        schedule_id: Option<Uuid>,
+    },
     /// Sends an HTTP request (weft's form of Prefect's `call-webhook`: the
     /// URL is given here instead of a block).
     CallWebhook {
