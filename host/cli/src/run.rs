@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use weft_core::policy::FlowOverrides;
 use weft_core::network::{AllowedHosts, NetworkGrant};
+use weft_core::policy::FlowOverrides;
 use weft_core::{FlowRun, RunLimits, RunRecorder, State, StateType};
 use weft_runtime::{CancelToken, FlowComponent, RunOptions};
 

@@ -395,14 +395,28 @@ fn flow_override_flags_replace_the_flows_own_retries() {
     let weft = Weft::new();
     let wasm = test_guest_wasm("testguest");
     // `always-fails` has `#[flow(retries = 2)]`: three attempts.
-    weft.run_flow(&wasm, &["--flow", "always-fails"]).assert_failed();
-    assert_eq!(weft.inspect(&weft.last_run_id())["flow_run"]["run_count"], 3);
+    weft.run_flow(&wasm, &["--flow", "always-fails"])
+        .assert_failed();
+    assert_eq!(
+        weft.inspect(&weft.last_run_id())["flow_run"]["run_count"],
+        3
+    );
     weft.run_flow(&wasm, &["--flow", "always-fails", "--flow-retries", "0"])
         .assert_failed();
-    assert_eq!(weft.inspect(&weft.last_run_id())["flow_run"]["run_count"], 1);
+    assert_eq!(
+        weft.inspect(&weft.last_run_id())["flow_run"]["run_count"],
+        1
+    );
     let run = weft.run_flow(
         &wasm,
-        &["--flow", "sleep", "--param", "ms=5000", "--flow-timeout-ms", "200"],
+        &[
+            "--flow",
+            "sleep",
+            "--param",
+            "ms=5000",
+            "--flow-timeout-ms",
+            "200",
+        ],
     );
     run.assert_failed();
     assert!(run.stdout.contains("TimedOut"), "{}", run.stdout);
