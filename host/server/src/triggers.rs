@@ -67,6 +67,11 @@ pub fn check(trigger: &Trigger) -> Result<(), String> {
     Ok(())
 }
 
+/// The most `for_each` keys one trigger tracks; past it, keys whose
+/// events fell out of the window are dropped, then (if still too many)
+/// every count starts again.
+const MAX_KEYS: usize = 10_000;
+
 /// Matching events of one trigger, per `for_each` key, within its window.
 #[derive(Debug, Default)]
 pub struct Counter {
@@ -90,11 +95,21 @@ impl Counter {
                 times.pop_front();
             }
         }
-        if times.len() as u32 >= trigger.threshold {
+        let fired = times.len() as u32 >= trigger.threshold;
+        if fired {
             times.clear();
-            return true;
         }
-        false
+        if self.seen.len() > MAX_KEYS {
+            let window = Duration::milliseconds((trigger.within * 1000.0) as i64);
+            self.seen.retain(|_, t| {
+                t.back()
+                    .is_some_and(|last| trigger.within > 0.0 && *last >= event.occurred - window)
+            });
+            if self.seen.len() > MAX_KEYS {
+                self.seen.clear();
+            }
+        }
+        fired
     }
 }
 
@@ -164,6 +179,19 @@ mod tests {
         );
         let once = trigger(json!({}));
         assert!(c.count(&once, &event("x", "a", 0)));
+    }
+
+    #[test]
+    fn the_keys_tracked_stay_bounded() {
+        let t = trigger(json!({"threshold": 2, "within": 10, "for_each": ["prefect.resource.id"]}));
+        let mut c = Counter::default();
+        for i in 0..(MAX_KEYS as i64 + 10) {
+            c.count(&t, &event("x", &format!("r{i}"), i));
+        }
+        assert!(c.seen.len() <= MAX_KEYS, "{}", c.seen.len());
+        // A key still inside the window keeps its count.
+        let last = MAX_KEYS as i64 + 9;
+        assert!(c.count(&t, &event("x", &format!("r{last}"), last + 1)));
     }
 
     #[test]
