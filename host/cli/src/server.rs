@@ -37,10 +37,12 @@ pub struct StartArgs {
     /// Flow runs the embedded worker executes at once.
     #[arg(long, value_name = "N", default_value_t = 32, requires = "worker")]
     pub worker_limit: usize,
-    /// The embedded worker's operator allowlist of outbound HTTP hosts
-    /// (as `weft worker start --allow-host`). Repeatable; default:
+    /// The operator's allowlist of outbound HTTP hosts for every run this
+    /// server hands out, to the embedded worker and to remote ones (as
+    /// `weft worker start --allow-host`; a request must pass it, the
+    /// deployment's list and the worker's own). Repeatable; default:
     /// `WEFT_ALLOWED_HOSTS`, else none.
-    #[arg(long = "allow-host", value_name = "HOST", requires = "worker")]
+    #[arg(long = "allow-host", value_name = "HOST")]
     pub allow_host: Vec<String>,
     /// Run no scheduler (another server on the same database may).
     #[arg(long)]
@@ -95,6 +97,8 @@ async fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
         port: args.port,
         scheduler,
         lost_after,
+        allowed_hosts: crate::run::operator_hosts(&args.allow_host)?
+            .map(|hosts| hosts.entries().map(String::from).collect()),
         ..Default::default()
     };
 
@@ -125,9 +129,9 @@ async fn start(args: StartArgs) -> anyhow::Result<ExitCode> {
         Some(pool) => {
             let api_url = api_url.clone();
             let limit = args.worker_limit;
-            let hosts = crate::run::operator_hosts(&args.allow_host)?;
+            // The server's list reaches the embedded worker with each claim.
             Some(tokio::spawn(async move {
-                embedded_worker(api_url, pool, limit, hosts, runtime, worker_stop).await
+                embedded_worker(api_url, pool, limit, runtime, worker_stop).await
             }))
         }
         None => None,
@@ -190,7 +194,6 @@ async fn embedded_worker(
     api_url: String,
     pool: String,
     limit: usize,
-    allowed_hosts: Option<weft_core::network::AllowedHosts>,
     runtime: weft_runtime::Runtime,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -212,7 +215,6 @@ async fn embedded_worker(
     let mut config = weft_worker::WorkerConfig::new(&api_url, &pool);
     config.limit = limit.max(1);
     config.cache_dir = Some(crate::home::home()?.join("components"));
-    config.allowed_hosts = allowed_hosts;
     eprintln!(
         "Embedded worker '{}' started on pool '{pool}'.",
         config.name

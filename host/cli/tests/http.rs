@@ -175,9 +175,27 @@ fn a_deployment_calls_its_allowed_host_through_a_worker_with_retries() {
 
 #[test]
 fn the_embedded_workers_operator_list_must_allow_the_host_too() {
+    operator_list_refuses(
+        &["--worker", "pool-op", "--allow-host", "*.example.com"],
+        false,
+    );
+}
+
+#[test]
+fn the_servers_operator_list_reaches_remote_workers() {
+    // The worker has no list of its own: the server's, sent with each
+    // claimed run, refuses the deployment's host.
+    operator_list_refuses(&["--allow-host", "*.example.com"], true);
+}
+
+fn operator_list_refuses(server_args: &[&str], remote_worker: bool) {
     let server = Server::start(vec![(200, r#"{"ok": true}"#)]);
     let weft = Weft::new();
-    let _server = weft.start_server(&["--worker", "pool-op", "--allow-host", "*.example.com"]);
+    let _server = weft.start_server(server_args);
+    let _worker = remote_worker.then(|| {
+        weft.ok(&["work-pool", "create", "pool-op"]);
+        weft.start_worker("pool-op", &[])
+    });
     let host = format!("http://127.0.0.1:{}", server.port);
     let wasm = example_wasm("http-api");
     weft.ok(&[

@@ -486,7 +486,7 @@ impl Denied {
                 self.target.suggested_entry()
             ),
             DeniedBy::Operator => format!(
-                "outbound HTTP request to {} denied by the operator's allowlist (--allow-host on the worker, or WEFT_ALLOWED_HOSTS)",
+                "outbound HTTP request to {} denied by the operator's allowlist (--allow-host on the worker or the server, or WEFT_ALLOWED_HOSTS)",
                 self.target
             ),
         }
@@ -548,15 +548,16 @@ pub fn parse_secret_host(s: &str) -> Result<(String, String), NetworkError> {
 pub struct NetworkPolicy {
     /// The run's own allowlist (empty: no outbound HTTP).
     pub allowed: AllowedHosts,
-    /// The operator's list; when set, a request must pass it too.
-    pub operator: Option<AllowedHosts>,
+    /// The operators' lists (a worker's, the server's); a request must pass
+    /// each of them too.
+    pub operators: Vec<AllowedHosts>,
     /// Secrets substituted for their placeholders, per host.
     pub secret_hosts: SecretHosts,
 }
 
 impl NetworkPolicy {
-    /// Judges a request to `target`: allowed only when the run's list and,
-    /// if set, the operator's list both allow it.
+    /// Judges a request to `target`: allowed only when the run's list and
+    /// every operator list allow it.
     pub fn check(&self, target: &Target) -> Result<(), Denied> {
         if !self.allowed.allows(target) {
             return Err(Denied {
@@ -564,9 +565,7 @@ impl NetworkPolicy {
                 by: DeniedBy::Run,
             });
         }
-        if let Some(op) = &self.operator
-            && !op.allows(target)
-        {
+        if self.operators.iter().any(|op| !op.allows(target)) {
             return Err(Denied {
                 target: target.clone(),
                 by: DeniedBy::Operator,
@@ -703,7 +702,7 @@ mod tests {
             "{}",
             denied.message()
         );
-        policy.operator = Some(AllowedHosts::parse(["*.example.com"]).unwrap());
+        policy.operators = vec![AllowedHosts::parse(["*.example.com"]).unwrap()];
         assert!(policy.check(&t("https://a.example.com")).is_ok());
         let denied = policy.check(&t("http://127.0.0.1:9")).unwrap_err();
         assert_eq!(denied.by, DeniedBy::Operator);

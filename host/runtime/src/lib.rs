@@ -82,6 +82,9 @@ pub struct RunOptions {
     /// `--allow-host`, `WEFT_ALLOWED_HOSTS`): when set, a request must pass
     /// it as well as the run's own list (`limits.network`).
     pub operator_hosts: Option<AllowedHosts>,
+    /// The server's allowlist, sent with a claimed run (`weft server start
+    /// --allow-host`): when set, a request must pass it too.
+    pub server_hosts: Option<AllowedHosts>,
 }
 
 /// Runs flow components. Cheap to clone; clones share the engine and the
@@ -185,7 +188,11 @@ impl Runtime {
             recorder,
             options.cancel,
             self.inner.config.slot_lease,
-            options.operator_hosts,
+            options
+                .operator_hosts
+                .into_iter()
+                .chain(options.server_hosts)
+                .collect(),
         );
         flow_runner::execute(ctx, logs).await
     }

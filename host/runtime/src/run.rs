@@ -156,7 +156,7 @@ impl RunContext {
         recorder: Arc<dyn RunRecorder>,
         cancel: CancelToken,
         slot_lease: Duration,
-        operator_hosts: Option<weft_core::network::AllowedHosts>,
+        operator_hosts: Vec<weft_core::network::AllowedHosts>,
     ) -> (Arc<RunContext>, mpsc::UnboundedReceiver<LogMessage>) {
         let (logs, rx) = mpsc::unbounded_channel();
         let parameters_json = flow_run.parameters.to_string();

@@ -57,6 +57,10 @@ pub struct ServerConfig {
     /// 90 s, Prefect's zombie threshold): a dead worker's runs free their
     /// slots by themselves.
     pub lost_after: std::time::Duration,
+    /// The operator's allowlist of outbound HTTP hosts for every run this
+    /// server hands out (`weft server start --allow-host`): workers apply it
+    /// on top of the deployment's list and their own. Entries as written.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             max_json_bytes: 16 << 20,
             scheduler: Some(scheduler::SchedulerConfig::default()),
             lost_after: std::time::Duration::from_secs(90),
+            allowed_hosts: None,
         }
     }
 }

@@ -625,6 +625,9 @@ impl Orchestration {
 pub struct ApiFlowRun {
     /// The run's id.
     pub id: Uuid,
+    /// The server's allowlist of outbound HTTP hosts, sent with a claim.
+    #[serde(default)]
+    pub server_allowed_hosts: Option<Vec<String>>,
     /// Its name.
     #[serde(default)]
     pub name: String,
@@ -701,14 +704,25 @@ impl ApiFlowRun {
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum ClaimedRun {
-    Wrapped { flow_run: ApiFlowRun },
+    Wrapped {
+        flow_run: ApiFlowRun,
+        #[serde(default)]
+        operator_allowed_hosts: Option<Vec<String>>,
+    },
     Bare(ApiFlowRun),
 }
 
 impl ClaimedRun {
     fn into_run(self) -> ApiFlowRun {
         match self {
-            ClaimedRun::Wrapped { flow_run } | ClaimedRun::Bare(flow_run) => flow_run,
+            ClaimedRun::Wrapped {
+                mut flow_run,
+                operator_allowed_hosts,
+            } => {
+                flow_run.server_allowed_hosts = operator_allowed_hosts;
+                flow_run
+            }
+            ClaimedRun::Bare(flow_run) => flow_run,
         }
     }
 }

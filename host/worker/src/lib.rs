@@ -310,9 +310,20 @@ impl Worker {
     /// Runs one claimed run to its end.
     async fn execute(&self, api_run: ApiFlowRun, cancel: CancelToken, recorder: Arc<HttpRecorder>) {
         let id = api_run.id;
+        let server_hosts = api_run
+            .server_allowed_hosts
+            .as_ref()
+            .map(weft_core::network::AllowedHosts::parse)
+            .transpose();
         let mut run = api_run.into_flow_run();
-        let prepared = self.prepare(&mut run).await;
-        let (component, limits, allowed_secrets) = match prepared {
+        let prepared = match server_hosts {
+            Ok(hosts) => self.prepare(&mut run).await.map(|p| (p, hosts)),
+            Err(e) => Err(WorkerError::Component {
+                digest: run.component_digest.clone(),
+                message: format!("the server's allowlist of outbound hosts is invalid: {e}"),
+            }),
+        };
+        let ((component, limits, allowed_secrets), server_hosts) = match prepared {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(flow_run = %id, error = %e, "cannot execute the flow run");
@@ -328,6 +339,7 @@ impl Worker {
             allowed_secrets,
             cancel,
             operator_hosts: self.config.allowed_hosts.clone(),
+            server_hosts,
         };
         let dyn_recorder: Arc<dyn RunRecorder> = recorder.clone();
         let state = self

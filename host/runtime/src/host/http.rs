@@ -57,15 +57,15 @@ pub(crate) struct RunNetwork {
 }
 
 impl RunNetwork {
-    /// The network of a run granted `grant`, under the operator's list.
-    pub(crate) fn new(grant: &NetworkGrant, operator: Option<AllowedHosts>) -> RunNetwork {
+    /// The network of a run granted `grant`, under the operators' lists.
+    pub(crate) fn new(grant: &NetworkGrant, operators: Vec<AllowedHosts>) -> RunNetwork {
         let parsed = AllowedHosts::parse(&grant.allowed_hosts)
             .and_then(|a| SecretHosts::parse(&grant.secret_hosts).map(|s| (a, s)));
         let (policy, invalid) = match parsed {
             Ok((allowed, secret_hosts)) => (
                 NetworkPolicy {
                     allowed,
-                    operator,
+                    operators,
                     secret_hosts,
                 },
                 None,

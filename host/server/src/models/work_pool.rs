@@ -132,6 +132,10 @@ pub struct WorkerFlowRun {
     pub work_queue_id: Option<Uuid>,
     /// The run.
     pub flow_run: FlowRunOut,
+    /// Weft's own: the server's allowlist of outbound HTTP hosts, which the
+    /// worker applies to the run too (absent: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_allowed_hosts: Option<Vec<String>>,
 }
 
 /// The body of weft's `claim_flow_runs`.

@@ -167,6 +167,7 @@ async fn worker_runs(
             work_pool_id: pool.id,
             work_queue_id: Some(default_queue_id(pool.id)),
             flow_run,
+            operator_allowed_hosts: state.config.allowed_hosts.clone(),
         })
         .collect())
 }
