@@ -11,7 +11,6 @@
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::{Value, json};
 use uuid::Uuid;
 use weft_core::event::{Labels, RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE};
@@ -206,14 +205,6 @@ fn chosen_deployment(
     }
 }
 
-async fn load_deployment(state: &AppState, id: Uuid) -> ApiResult<weft_core::Deployment> {
-    state
-        .store
-        .read_deployment(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("deployment {id}")))
-}
-
 /// Runs one action; what it did, as JSON.
 async fn act(
     state: &AppState,
@@ -228,8 +219,11 @@ async fn act(
             parameters,
             ..
         } => {
-            let d =
-                load_deployment(state, chosen_deployment(source, *deployment_id, event)?).await?;
+            let d = crate::routes::deployments::load(
+                state,
+                chosen_deployment(source, *deployment_id, event)?,
+            )
+            .await?;
             let parameters = parameters
                 .as_ref()
                 .map(|p| crate::templates::render(p, context))
@@ -260,15 +254,14 @@ async fn act(
             deployment_id,
         } => {
             let pause = matches!(action, Action::PauseDeployment { .. });
-            let old =
-                load_deployment(state, chosen_deployment(source, *deployment_id, event)?).await?;
+            let old = crate::routes::deployments::load(
+                state,
+                chosen_deployment(source, *deployment_id, event)?,
+            )
+            .await?;
             let mut d = old.clone();
             d.paused = pause;
-            d.updated = Utc::now();
-            if !state.store.update_deployment(&d).await? {
-                return Err(ApiError::not_found(format!("deployment {}", d.id)));
-            }
-            crate::routes::schedules::after_change(state, Some(&old), &d).await?;
+            let d = crate::routes::schedules::save(state, &old, d).await?;
             Ok(json!({ "deployment_id": d.id, "paused": pause }))
         }
         Action::PauseSchedule {
@@ -282,8 +275,11 @@ async fn act(
             schedule_id,
         } => {
             let active = matches!(action, Action::ResumeSchedule { .. });
-            let old =
-                load_deployment(state, chosen_deployment(source, *deployment_id, event)?).await?;
+            let old = crate::routes::deployments::load(
+                state,
+                chosen_deployment(source, *deployment_id, event)?,
+            )
+            .await?;
             let mut d = old.clone();
             let mut changed = 0;
             for s in d
@@ -301,11 +297,7 @@ async fn act(
                     d.id
                 )));
             }
-            d.updated = Utc::now();
-            if !state.store.update_deployment(&d).await? {
-                return Err(ApiError::not_found(format!("deployment {}", d.id)));
-            }
-            crate::routes::schedules::after_change(state, Some(&old), &d).await?;
+            let d = crate::routes::schedules::save(state, &old, d).await?;
             Ok(json!({ "deployment_id": d.id, "schedules": changed, "active": active }))
         }
         Action::CallWebhook {
@@ -326,12 +318,7 @@ async fn cancel(state: &AppState, id: Uuid) -> ApiResult<Value> {
         .read_flow_run(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("flow run {id}")))?;
-    let unstarted = match run.state.state_type {
-        StateType::Scheduled => run.state.name != "AwaitingRetry",
-        StateType::Paused => true,
-        _ => false,
-    };
-    let proposed = if unstarted {
+    let proposed = if crate::routes::flow_runs::unstarted(&run.state) {
         State::cancelled("cancelled by an automation before it started")
     } else {
         State::of_type(StateType::Cancelling).with_message("cancelled by an automation")

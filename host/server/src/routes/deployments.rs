@@ -40,7 +40,7 @@ async fn out(linker: &mut Linker<'_>, d: Deployment) -> ApiResult<DeploymentOut>
     Ok(DeploymentOut::new(d, flow_id))
 }
 
-async fn load(state: &AppState, id: Uuid) -> ApiResult<Deployment> {
+pub(crate) async fn load(state: &AppState, id: Uuid) -> ApiResult<Deployment> {
     state
         .store
         .read_deployment(id)

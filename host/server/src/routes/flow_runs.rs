@@ -454,6 +454,17 @@ async fn set_checked(
         })
 }
 
+/// Whether a run in `state` is held by no worker (Scheduled and not
+/// waiting for a retry, or Paused): cancelling it cancels it at once.
+pub(crate) fn unstarted(state: &CoreState) -> bool {
+    match state.state_type {
+        // An AwaitingRetry run is held by the worker that retries it.
+        StateType::Scheduled => state.name != "AwaitingRetry",
+        StateType::Paused => true,
+        _ => false,
+    }
+}
+
 /// Prefect's `BypassCancellingFlowRunsWithNoInfra`: a run that no worker
 /// holds (Scheduled and not waiting for a retry, or Paused) has nothing to
 /// stop, so CANCELLING it cancels it at once. The proposal is answered
@@ -465,13 +476,7 @@ async fn cancel_unstarted(
     proposed: &CoreState,
 ) -> ApiResult<Option<(StatusCode, axum::Json<OrchestrationResult>)>> {
     let current = load(state, id).await?.state;
-    let unstarted = match current.state_type {
-        // An AwaitingRetry run is held by the worker that retries it.
-        StateType::Scheduled => current.name != "AwaitingRetry",
-        StateType::Paused => true,
-        _ => false,
-    };
-    if !unstarted {
+    if !unstarted(&current) {
         return Ok(None);
     }
     let reason = match &proposed.message {

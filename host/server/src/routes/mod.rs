@@ -9,7 +9,7 @@ mod components;
 mod concurrency_limits;
 pub(crate) mod deployments;
 mod events;
-mod flow_runs;
+pub(crate) mod flow_runs;
 mod flows;
 mod logs;
 pub(crate) mod schedules;

@@ -130,7 +130,11 @@ pub(crate) async fn after_change(
     Ok(())
 }
 
-async fn save(state: &AppState, old: &Deployment, mut d: Deployment) -> ApiResult<Deployment> {
+pub(crate) async fn save(
+    state: &AppState,
+    old: &Deployment,
+    mut d: Deployment,
+) -> ApiResult<Deployment> {
     d.updated = Utc::now();
     if !state.store.update_deployment(&d).await? {
         return Err(ApiError::not_found(format!("deployment {}", d.id)));
