@@ -1,5 +1,7 @@
 //! Where weft keeps its state, and opening it: the embedded store and the
-//! runtime's compile cache, both under `$WEFT_HOME` (default `~/.weft`).
+//! runtime's compile cache, both under `$WEFT_HOME` (default `~/.weft`);
+//! `$WEFT_CACHE_DIR` moves the compile cache elsewhere (e.g. one cache
+//! shared by several homes).
 
 use std::path::PathBuf;
 
@@ -27,10 +29,15 @@ pub fn runtime() -> anyhow::Result<weft_runtime::Runtime> {
     runtime_with(weft_runtime::EngineConfig::default())
 }
 
-/// The runtime with `config`, compiling into the home's cache.
+/// The runtime with `config`, compiling into `$WEFT_CACHE_DIR`, else the
+/// home's `cache/`.
 pub fn runtime_with(config: weft_runtime::EngineConfig) -> anyhow::Result<weft_runtime::Runtime> {
+    let cache_dir = match std::env::var_os("WEFT_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => home()?.join("cache"),
+    };
     let config = weft_runtime::EngineConfig {
-        cache_dir: Some(home()?.join("cache")),
+        cache_dir: Some(cache_dir),
         ..config
     };
     weft_runtime::Runtime::new(config).context("cannot create the WebAssembly runtime")

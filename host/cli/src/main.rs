@@ -45,9 +45,10 @@ struct Cli {
 /// The command groups.
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build a Rust flow crate into a component (prints the .wasm path).
+    /// Build a flow project (a Rust crate, a Python or a JavaScript/TypeScript
+    /// project) into a component (prints the .wasm path).
     Build(build::BuildArgs),
-    /// Run a flow from a component or a crate directory, printing its
+    /// Run a flow from a component or a project directory, printing its
     /// progress and, on the last line, its result as JSON.
     Run(run::RunArgs),
     /// List and inspect flow runs.
@@ -112,7 +113,7 @@ async fn dispatch(command: Command, api_url: Option<String>) -> anyhow::Result<E
     let api_url = api_url.filter(|u| !u.is_empty());
     let api = api_url.as_deref();
     match command {
-        Command::Build(args) => build::run(args),
+        Command::Build(args) => build::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::FlowRun(command) => flow_run::run(command, api).await,
         Command::Secret(command) => secret::run(command, api).await,

@@ -21,8 +21,9 @@ use crate::recorder::{Display, PrintingRecorder};
 /// Arguments of `weft run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// A component (`.wasm`) or a Rust flow crate's directory (built first,
-    /// as `weft build` does).
+    /// A component (`.wasm`) or a flow project's directory: a Rust crate, a
+    /// Python or a JavaScript/TypeScript project (built first, as `weft
+    /// build` does).
     pub target: PathBuf,
     /// The flow to run; needed when the component has several.
     #[arg(long, value_name = "NAME")]
@@ -265,7 +266,7 @@ pub(crate) fn component_path(target: &Path) -> anyhow::Result<PathBuf> {
     }
     if !target.is_file() {
         bail!(
-            "{} is neither a component (.wasm) nor a crate directory",
+            "{} is neither a component (.wasm) nor a flow project directory",
             target.display()
         );
     }

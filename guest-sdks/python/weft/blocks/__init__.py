@@ -1,0 +1,1 @@
+"""Prefect's ``prefect.blocks`` namespace: only ``system.Secret``."""
