@@ -4,13 +4,14 @@
 //! hands it to the subscribers (the automations engine) and stores it in
 //! batches, off the request's path.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 use weft_core::event::{flow_run_state_event, normalize_name};
-use weft_core::{Event, State};
-use weft_store::Store;
+use weft_core::{Event, FlowRun, State};
+use weft_store::{FlowRunFilter, Store};
 
 /// Events buffered per subscriber before a slow one starts missing some.
 const SUBSCRIBER_BUFFER: usize = 4096;
@@ -88,52 +89,59 @@ async fn run(
     mut rx: mpsc::UnboundedReceiver<Message>,
     subscribers: broadcast::Sender<Arc<Event>>,
 ) {
-    let mut batch: Vec<Event> = Vec::new();
+    let mut messages: Vec<Message> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        // Take what is already queued, up to a batch.
-        while let Some(message) = next.take() {
+    // Take what is already queued, up to a batch.
+    while rx.recv_many(&mut messages, BATCH).await > 0 {
+        let runs = read_runs(&store, &messages).await;
+        let mut batch: Vec<Event> = Vec::with_capacity(messages.len());
+        for message in messages.drain(..) {
             match message {
                 Message::Ready(e) => batch.push(*e),
                 Message::FlowRun(id, state) => {
-                    if let Some(e) = flow_run_event(&store, id, state).await {
-                        batch.push(e);
+                    if let Some(run) = runs.get(&id) {
+                        let state = state.map_or_else(|| run.state.clone(), |s| *s);
+                        batch.push(flow_run_state_event(run, &state));
                     }
                 }
                 Message::Flush(done) => flushes.push(done),
-            }
-            if batch.len() < BATCH {
-                next = rx.try_recv().ok();
             }
         }
         for e in &batch {
             let _ = subscribers.send(Arc::new(e.clone()));
         }
-        if let Err(e) = store.write_events(&batch).await {
+        if !batch.is_empty()
+            && let Err(e) = store.write_events(&batch).await
+        {
             tracing::warn!(error = %e, events = batch.len(), "could not store events");
         }
-        batch.clear();
         for done in flushes.drain(..) {
             let _ = done.send(());
         }
     }
 }
 
-async fn flow_run_event(
-    store: &Arc<dyn Store>,
-    id: Uuid,
-    state: Option<Box<State>>,
-) -> Option<Event> {
-    match store.read_flow_run(id).await {
-        Ok(Some(run)) => {
-            let state = state.map_or_else(|| run.state.clone(), |s| *s);
-            Some(flow_run_state_event(&run, &state))
-        }
-        Ok(None) => None,
+/// The flow runs the `FlowRun` messages of a batch name, in one read.
+async fn read_runs(store: &Arc<dyn Store>, messages: &[Message]) -> HashMap<Uuid, FlowRun> {
+    let ids: Vec<Uuid> = messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::FlowRun(id, _) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return HashMap::new();
+    }
+    let filter = FlowRunFilter {
+        ids: Some(ids),
+        ..FlowRunFilter::default()
+    };
+    match store.list_flow_runs(&filter).await {
+        Ok(runs) => runs.into_iter().map(|r| (r.id, r)).collect(),
         Err(e) => {
-            tracing::warn!(flow_run = %id, error = %e, "could not read a flow run for its event");
-            None
+            tracing::warn!(error = %e, "could not read flow runs for their events");
+            HashMap::new()
         }
     }
 }

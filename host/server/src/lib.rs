@@ -14,6 +14,7 @@
 //! one default workspace and no authentication yet.
 
 pub mod automations;
+pub mod catalog;
 mod error;
 pub mod events;
 mod extract;
@@ -94,6 +95,8 @@ pub struct AppState {
     pub events: events::EventBus,
     /// The automations the engine runs.
     pub automations: automations::Automations,
+    /// Cached flow and work pool names, for linking runs.
+    pub catalog: catalog::Catalog,
 }
 
 impl AppState {
@@ -113,6 +116,7 @@ impl AppState {
             scheduler,
             events,
             automations: automations::Automations::default(),
+            catalog: catalog::Catalog::default(),
         };
         tokio::spawn(automations::run(state.clone()));
         state

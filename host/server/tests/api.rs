@@ -57,6 +57,7 @@ async fn openapi_describes_every_route() {
         ("post", "/api/flow_runs/filter"),
         ("post", "/api/flow_runs/count"),
         ("post", "/api/flow_runs/{id}/set_state"),
+        ("post", "/api/flow_runs/{id}/set_states"),
         ("get", "/api/flow_runs/{id}/states"),
         ("get", "/api/flow_runs/{id}/secrets/{name}"),
         ("post", "/api/flow_runs/{id}/release"),
@@ -444,6 +445,62 @@ async fn set_state_follows_prefect_orchestration_rules() {
         s.post(&path, json!({"force": true})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "state",
+    );
+}
+
+#[tokio::test]
+async fn set_states_applies_proposals_in_order_until_one_is_refused() {
+    let s = start().await;
+    let flow_id = s.flow("f").await;
+    let id = s.flow_run(&flow_id, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/flow_runs/{id}/set_states");
+    let (st, r) = s
+        .post(
+            &path,
+            json!({"states": [
+                {"type": "RUNNING"},
+                {"type": "COMPLETED", "data": 7},
+                {"type": "RUNNING"},
+                {"type": "FAILED"}
+            ]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let results = r.as_array().expect("a list");
+    assert_eq!(results.len(), 3, "{r}");
+    assert_eq!(results[0]["status"], "ACCEPT");
+    assert_eq!(results[0]["state"]["type"], "RUNNING");
+    assert_eq!(results[1]["status"], "ACCEPT");
+    assert_eq!(results[2]["status"], "REJECT");
+    assert_eq!(results[2]["state"]["type"], "COMPLETED");
+    let run = s.get(&format!("/flow_runs/{id}")).await.1;
+    assert_eq!(run["state_type"], "COMPLETED");
+    assert_eq!(run["run_count"], 1);
+    assert!(run["start_time"].is_string(), "{run}");
+    let (_, history) = s.get(&format!("/flow_runs/{id}/states")).await;
+    assert_eq!(history.as_array().unwrap().len(), 3, "{history}");
+    assert_error(
+        s.post(&path, json!({"states": []})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "states",
+    );
+    assert_error(
+        s.post(&path, json!({"states": [{"type": "CANCELLING"}]}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "set_state",
+    );
+    assert_error(
+        s.post(
+            "/flow_runs/00000000-0000-0000-0000-000000000000/set_states",
+            json!({"states": [{"type": "RUNNING"}]}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not found",
     );
 }
 

@@ -60,6 +60,7 @@ macro_rules! store_conformance_tests {
             flows_upsert_and_read,
             delete_flow_run_cascades,
             checked_state_changes,
+            checked_state_sequences,
             deployments_crud_and_filter,
             work_pools_crud,
             variables_crud_and_filter,
@@ -1680,6 +1681,58 @@ pub async fn checked_state_changes<S: Store + Clone>(store: &S) {
         }
     }
     assert_eq!(accepted, 1);
+}
+
+/// Several checked states at once: applied in order, stopping at the
+/// first one refused; the run's times and count as if proposed one by one.
+pub async fn checked_state_sequences<S: Store>(store: &S) {
+    let mut run = flow_run("f", "sequence", 0);
+    run.state = at(State::pending(), base_time());
+    store.create_flow_run(&run).await.expect("create");
+    let running = at(State::running(), base_time() + Duration::seconds(1));
+    let done = at(
+        State::completed(json!("ok")),
+        base_time() + Duration::seconds(2),
+    );
+    let again = at(State::running(), base_time() + Duration::seconds(3));
+    let late = at(State::failed("late"), base_time() + Duration::seconds(4));
+    let outcomes = store
+        .set_flow_run_states_checked(run.id, &[running.clone(), done.clone(), again, late], false)
+        .await
+        .expect("states");
+    assert_eq!(outcomes.len(), 3, "stops at the refused one: {outcomes:?}");
+    assert_eq!(outcomes[0], Transition::Accepted(running.clone()));
+    assert_eq!(outcomes[1], Transition::Accepted(done.clone()));
+    match &outcomes[2] {
+        Transition::Rejected { current, reason } => {
+            assert_eq!(current, &done);
+            assert!(!reason.is_empty());
+        }
+        other => panic!("restarted a completed run: {other:?}"),
+    }
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state, done);
+    assert_eq!(read.run_count, 1);
+    assert_eq!(read.start_time, Some(running.timestamp));
+    assert_eq!(read.end_time, Some(done.timestamp));
+    let history = store.read_flow_run_states(run.id).await.expect("history");
+    assert_eq!(history.len(), 3, "{history:?}");
+    // Refused first: nothing applied.
+    let outcomes = store
+        .set_flow_run_states_checked(run.id, &[State::running()], false)
+        .await
+        .expect("refused");
+    assert!(matches!(outcomes[..], [Transition::Rejected { .. }]));
+    assert!(matches!(
+        store
+            .set_flow_run_states_checked(Uuid::now_v7(), &[State::running()], false)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 fn deployment(name: &str, flow: &str) -> Deployment {

@@ -200,26 +200,37 @@ pub(crate) fn name_taken(kind: &str, name: &str) -> StoreError {
 
 // ------------------------------------------------------------ Postgres
 
-/// Inserts events (an id already stored is skipped).
+/// Inserts events (an id already stored is skipped), in one statement.
+/// The commit does not wait for the WAL flush: events are derived records
+/// (and posted ones were already answered before they were stored), so a
+/// crash may lose the last few milliseconds of them, never a run's state.
 pub(crate) async fn pg_write_events(pool: &PgPool, events: &[Event]) -> Result<(), StoreError> {
+    let rows = events
+        .iter()
+        .map(EventRow::from_model)
+        .collect::<Result<Vec<_>, _>>()?;
+    let column = |f: fn(&EventRow) -> &String| rows.iter().map(f).cloned().collect::<Vec<_>>();
     let mut tx = pool.begin().await?;
-    for e in events {
-        let r = EventRow::from_model(e)?;
-        sqlx::query(
-            "INSERT INTO events (id, occurred, event, resource_id, resource, related, payload,
-                received) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&r.id)
-        .bind(r.occurred)
-        .bind(&r.event)
-        .bind(&r.resource_id)
-        .bind(&r.resource)
-        .bind(&r.related)
-        .bind(&r.payload)
-        .bind(r.received)
+    sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    }
+    sqlx::query(
+        "INSERT INTO events (id, occurred, event, resource_id, resource, related, payload,
+            received)
+         SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::text[], $4::text[],
+            $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(column(|r| &r.id))
+    .bind(rows.iter().map(|r| r.occurred).collect::<Vec<_>>())
+    .bind(column(|r| &r.event))
+    .bind(column(|r| &r.resource_id))
+    .bind(column(|r| &r.resource))
+    .bind(column(|r| &r.related))
+    .bind(column(|r| &r.payload))
+    .bind(rows.iter().map(|r| r.received).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -44,6 +44,13 @@ pub(crate) enum Out {
         current_state_id: String,
         reason: String,
     },
+    /// Of several checked state changes, the first `applied` were applied
+    /// and the next one was refused, as [`Out::Rejected`] says.
+    Stopped {
+        applied: usize,
+        current_state_id: String,
+        reason: String,
+    },
 }
 
 /// One write: replayable SQL on a connection inside a transaction, and

@@ -224,20 +224,20 @@ impl Write for CreateFlowRun {
             let r = &self.0;
             let s = &r.state;
             let what = || format!("flow run {}", r.id);
-            sqlx::query(INSERT_FLOW)
-                .bind(&r.new_flow_id)
-                .bind(&r.flow_name)
-                .bind(r.created)
-                .execute(&mut *conn)
-                .await
-                .map_err(StoreError::from)?;
+            // The flow is recorded in the same statement: a new one through
+            // the CTE (whose row the outer insert cannot see yet, hence
+            // RETURNING), an existing one by name.
             sqlx::query(
-                "INSERT INTO flow_runs (id, name, flow_id, flow_name, component_digest, deployment_name,
+                "WITH new_flow AS (
+                    INSERT INTO flows (id, name, created) VALUES ($20, $3, $9)
+                    ON CONFLICT (name) DO NOTHING RETURNING id)
+                 INSERT INTO flow_runs (id, name, flow_id, flow_name, component_digest, deployment_name,
                     parameters, tags, run_count, created, start_time, end_time, state_id, state_type,
                     state_name, state_timestamp, deployment_id, work_pool_name, expected_start_time,
                     state_scheduled_time)
-                 VALUES ($1, $2, (SELECT id FROM flows WHERE name = $3), $3, $4, $5, $6, $7, $8, $9, $10,
-                    $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                 VALUES ($1, $2, COALESCE((SELECT id FROM new_flow),
+                        (SELECT id FROM flows WHERE name = $3)),
+                    $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
             )
             .bind(&r.id)
             .bind(&r.name)
@@ -258,6 +258,7 @@ impl Write for CreateFlowRun {
             .bind(&r.work_pool_name)
             .bind(r.expected_start_time)
             .bind(s.scheduled_time)
+            .bind(&r.new_flow_id)
             .execute(&mut *conn)
             .await
             .map_err(|e| classify(e, what))?;
@@ -369,6 +370,35 @@ impl Write for SetState {
 
     fn durable(&self) -> bool {
         self.update.state.terminal == 1
+    }
+}
+
+/// Checked states of one flow run, in order, in one transaction; stops at
+/// the first one refused.
+struct SetStates(Vec<SetState>);
+
+impl Write for SetStates {
+    fn apply<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFuture<'c, Result<Out, StoreError>> {
+        Box::pin(async move {
+            for (applied, write) in self.0.iter().enumerate() {
+                if let Out::Rejected {
+                    current_state_id,
+                    reason,
+                } = write.apply(&mut *conn).await?
+                {
+                    return Ok(Out::Stopped {
+                        applied,
+                        current_state_id,
+                        reason,
+                    });
+                }
+            }
+            Ok(Out::Done)
+        })
+    }
+
+    fn durable(&self) -> bool {
+        self.0.iter().any(Write::durable)
     }
 }
 
@@ -711,7 +741,54 @@ impl Store for PgStore {
                 Ok(Transition::Rejected { current, reason })
             }
             Out::Done => Ok(Transition::Accepted(state.clone())),
+            Out::Stopped { .. } => Err(StoreError::Transaction(
+                "a single state change reported several".into(),
+            )),
         }
+    }
+
+    async fn set_flow_run_states_checked(
+        &self,
+        id: Uuid,
+        states: &[State],
+        force: bool,
+    ) -> Result<Vec<Transition>, StoreError> {
+        let writes = states
+            .iter()
+            .map(|s| {
+                Ok(SetState {
+                    update: StateUpdate::new(id, s)?,
+                    flow: true,
+                    checked: Some(force),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let key = id.hyphenated().to_string();
+        let (applied, current_state_id, reason) =
+            match self.inner.batch.call(&key, SetStates(writes)).await? {
+                Out::Done => {
+                    return Ok(states.iter().cloned().map(Transition::Accepted).collect());
+                }
+                Out::Stopped {
+                    applied,
+                    current_state_id,
+                    reason,
+                } => (applied, current_state_id, reason),
+                Out::Rejected {
+                    current_state_id,
+                    reason,
+                } => (0, current_state_id, reason),
+            };
+        let current = reads::flow_run_state(self.reads(), &current_state_id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("state {current_state_id}")))?;
+        let mut out: Vec<Transition> = states[..applied]
+            .iter()
+            .cloned()
+            .map(Transition::Accepted)
+            .collect();
+        out.push(Transition::Rejected { current, reason });
+        Ok(out)
     }
 
     async fn create_deployment(&self, deployment: &Deployment) -> Result<Deployment, StoreError> {

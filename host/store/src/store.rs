@@ -150,6 +150,30 @@ pub trait Store: RunRecorder {
         force: bool,
     ) -> Result<Transition, StoreError>;
 
+    /// Proposes `states` for a flow run, in order, as
+    /// [`Store::set_flow_run_state_checked`] would one after the other,
+    /// stopping at the first one refused: one outcome per state proposed,
+    /// the last one possibly [`Transition::Rejected`]. A backend may record
+    /// them in one transaction (a worker reports a short run's Running and
+    /// Completed together). Returns once committed.
+    async fn set_flow_run_states_checked(
+        &self,
+        id: Uuid,
+        states: &[State],
+        force: bool,
+    ) -> Result<Vec<Transition>, StoreError> {
+        let mut out = Vec::with_capacity(states.len());
+        for state in states {
+            let t = self.set_flow_run_state_checked(id, state, force).await?;
+            let refused = matches!(t, Transition::Rejected { .. });
+            out.push(t);
+            if refused {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     // ------------------------------------------------------ deployments
 
     /// Creates a deployment, or (as Prefect does) updates the one with the

@@ -334,6 +334,22 @@ impl ApiClient {
             .await
     }
 
+    /// Proposes `states` for a flow run, in order, in one request (weft's
+    /// `set_states`): one result per state the server handled; it stops
+    /// at the first one refused.
+    pub async fn set_flow_run_states(
+        &self,
+        id: Uuid,
+        states: &[State],
+    ) -> Result<Vec<Orchestration>, ApiError> {
+        let body = SetStates {
+            states: states.iter().map(StateCreate::from).collect(),
+            force: false,
+        };
+        self.post(&["flow_runs", &id.to_string(), "set_states"], &body)
+            .await
+    }
+
     /// Proposes `state` for a task run.
     pub async fn set_task_run_state(
         &self,
@@ -544,6 +560,12 @@ impl From<&State> for StateCreate {
 #[derive(Debug, Serialize)]
 struct SetState {
     state: StateCreate,
+    force: bool,
+}
+
+#[derive(Serialize)]
+struct SetStates {
+    states: Vec<StateCreate>,
     force: bool,
 }
 

@@ -35,6 +35,10 @@ use crate::api::{ApiClient, ApiError};
 /// Log lines sent in one `POST /api/logs/` at most.
 pub const MAX_LOG_BATCH: usize = 1000;
 
+/// How long a run's writer holds back a non-terminal flow-run state for
+/// what follows it (see [`writer`]).
+const STATE_LINGER: Duration = Duration::from_millis(5);
+
 /// Attempts of one request that fails transiently (network, 5xx).
 const ATTEMPTS: u32 = 5;
 
@@ -250,6 +254,12 @@ async fn writer(
 ) {
     let mut batch = Vec::new();
     while rx.recv_many(&mut batch, 512).await > 0 {
+        // A non-terminal flow-run state last in the queue: wait a moment for
+        // what follows, so that a short run's Running and terminal state
+        // travel in one request.
+        if matches!(batch.last(), Some(Op::FlowState(s, None)) if !s.is_terminal()) {
+            let _ = tokio::time::timeout(STATE_LINGER, rx.recv_many(&mut batch, 512)).await;
+        }
         let mut ops = batch.drain(..).peekable();
         while let Some(op) = ops.next() {
             let detached = shared.detached.load(Ordering::SeqCst);
@@ -270,13 +280,18 @@ async fn writer(
                     }
                 }
                 Op::FlowState(state, ack) => {
-                    let result = if detached {
-                        Ok(())
+                    let mut group = vec![(state, ack)];
+                    while let Some(Op::FlowState(..)) = ops.peek() {
+                        if let Some(Op::FlowState(state, ack)) = ops.next() {
+                            group.push((state, ack));
+                        }
+                    }
+                    if detached {
+                        for (_, ack) in group {
+                            answer(ack, Ok(()));
+                        }
                     } else {
-                        send_flow_state(&api, flow_run_id, &state, &shared).await
-                    };
-                    if let Some(ack) = ack {
-                        let _ = ack.send(result);
+                        send_flow_states(&api, flow_run_id, group, &shared).await;
                     }
                 }
                 Op::CreateTask(run) => {
@@ -328,6 +343,41 @@ async fn writer(
                 }
             }
         }
+    }
+}
+
+fn answer(ack: Option<Ack>, result: Result<(), RecordError>) {
+    if let Some(ack) = ack {
+        let _ = ack.send(result);
+    }
+}
+
+/// Sends consecutive flow-run states: several in one `set_states`
+/// request; from the first one refused on (or all of them, if the request
+/// failed), one at a time, as [`send_flow_state`] handles refusals.
+async fn send_flow_states(
+    api: &ApiClient,
+    flow_run_id: Uuid,
+    group: Vec<(State, Option<Ack>)>,
+    shared: &Shared,
+) {
+    let states: Vec<State> = group.iter().map(|(s, _)| s.clone()).collect();
+    let mut rest = group.into_iter();
+    if states.len() > 1 {
+        let results = retry(|| api.set_flow_run_states(flow_run_id, &states))
+            .await
+            .unwrap_or_default();
+        for outcome in results {
+            if !outcome.accepted() {
+                break;
+            }
+            if let Some((_, ack)) = rest.next() {
+                answer(ack, Ok(()));
+            }
+        }
+    }
+    for (state, ack) in rest {
+        answer(ack, send_flow_state(api, flow_run_id, &state, shared).await);
     }
 }
 

@@ -177,6 +177,21 @@ pub struct SetStateBody {
     pub force: bool,
 }
 
+/// The body of weft's `set_states`: several proposals for one flow run,
+/// applied in order (a worker reports a short run's Running and Completed
+/// in one request).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SetStatesBody {
+    /// The proposed states, in order (1 to [`MAX_STATES_PER_CALL`]).
+    pub states: Vec<StateCreate>,
+    /// Skip the orchestration rules.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// The most states one `set_states` call proposes.
+pub const MAX_STATES_PER_CALL: usize = 16;
+
 /// What the orchestrator did with a proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "UPPERCASE")]

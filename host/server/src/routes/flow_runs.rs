@@ -15,7 +15,10 @@ use super::Linker;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
 use crate::models::flow_run::{FlowRunCreate, FlowRunCriteria, FlowRunFilterBody, FlowRunOut};
-use crate::models::state::{OrchestrationResult, SetStateBody, StateOut, parse_state_type};
+use crate::models::state::{
+    MAX_STATES_PER_CALL, OrchestrationResult, SetStateBody, SetStatesBody, StateOut,
+    parse_state_type,
+};
 use crate::{AppState, RequestContext};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -27,6 +30,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(filter_flow_runs))
         .routes(routes!(count_flow_runs))
         .routes(routes!(set_flow_run_state))
+        .routes(routes!(set_flow_run_states))
         .routes(routes!(read_flow_run_states))
 }
 
@@ -41,8 +45,8 @@ async fn create_flow_run(
     Json(body): Json<FlowRunCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<FlowRunOut>)> {
     let flow = state
-        .store
-        .read_flow(body.flow_id)
+        .catalog
+        .flow(state.store.as_ref(), body.flow_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("flow {}", body.flow_id)))?;
     let parameters = body.parameters.unwrap_or_else(|| serde_json::json!({}));
@@ -436,6 +440,63 @@ async fn set_flow_run_state(
             )
         }
     })
+}
+
+/// Weft: proposes several states for one flow run, in order, as many
+/// `set_state` calls would, stopping at the first one refused: one result
+/// per proposal handled (the last one `REJECT` when one was refused). A
+/// worker reports a short run's Running and Completed in one call. A
+/// CANCELLING proposal must go through `set_state`.
+#[utoipa::path(post, path = "/api/flow_runs/{id}/set_states", tag = "flow_runs",
+    params(("id" = Uuid, Path, description = "The flow run's id")),
+    request_body = SetStatesBody,
+    responses((status = 200, body = Vec<OrchestrationResult>),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_flow_run_states(
+    State(state): State<AppState>,
+    _ctx: RequestContext,
+    Path(id): Path<Uuid>,
+    Json(body): Json<SetStatesBody>,
+) -> ApiResult<axum::Json<Vec<OrchestrationResult>>> {
+    if body.states.is_empty() || body.states.len() > MAX_STATES_PER_CALL {
+        return Err(ApiError::invalid(format!(
+            "`states` must hold 1 to {MAX_STATES_PER_CALL} states"
+        )));
+    }
+    let proposed = body
+        .states
+        .into_iter()
+        .map(|s| s.into_state())
+        .collect::<Result<Vec<CoreState>, _>>()?;
+    if proposed
+        .iter()
+        .any(|s| s.state_type == StateType::Cancelling)
+    {
+        return Err(ApiError::invalid(
+            "propose a CANCELLING state with `set_state`, not `set_states`",
+        ));
+    }
+    let outcomes = state
+        .store
+        .set_flow_run_states_checked(id, &proposed, body.force)
+        .await
+        .map_err(|e| match e {
+            weft_store::StoreError::NotFound(_) => ApiError::not_found(format!("flow run {id}")),
+            other => other.into(),
+        })?;
+    let results = outcomes
+        .into_iter()
+        .map(|t| match t {
+            Transition::Accepted(s) => {
+                state.events.flow_run_changed(id, &s);
+                OrchestrationResult::accept(StateOut::of_flow_run(&s, id))
+            }
+            Transition::Rejected { current, reason } => {
+                OrchestrationResult::reject(Some(StateOut::of_flow_run(&current, id)), reason)
+            }
+        })
+        .collect();
+    Ok(axum::Json(results))
 }
 
 async fn set_checked(

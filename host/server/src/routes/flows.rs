@@ -36,6 +36,7 @@ async fn create_flow(
         return Err(ApiError::invalid("`name` must not be empty"));
     }
     let (flow, created) = state.store.upsert_flow(&body.name).await?;
+    state.catalog.remember_flow(&flow);
     let status = if created {
         StatusCode::CREATED
     } else {

@@ -18,8 +18,6 @@ mod task_runs;
 mod variables;
 mod work_pools;
 
-use std::collections::HashMap;
-
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
@@ -64,45 +62,30 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(automations::routes())
 }
 
-/// Resolves what flow runs refer to by name (their flow's id) for one
-/// request, reading each table at most once.
+/// Resolves what flow runs refer to by name (their flow's id, their work
+/// pool's id) for one request, through the server's [`Catalog`].
+///
+/// [`Catalog`]: crate::catalog::Catalog
 pub(crate) struct Linker<'a> {
     state: &'a AppState,
-    flows: Option<HashMap<String, Uuid>>,
-    pools: HashMap<String, Option<Uuid>>,
 }
 
 impl<'a> Linker<'a> {
     /// A linker for one request of `ctx`.
     pub(crate) fn new(state: &'a AppState, _ctx: &RequestContext) -> Linker<'a> {
-        Linker {
-            state,
-            flows: None,
-            pools: HashMap::new(),
-        }
+        Linker { state }
     }
 
     /// The id of the flow named `name` (nil if it was never recorded).
     pub(crate) async fn flow_id(&mut self, name: &str) -> ApiResult<Uuid> {
-        if self.flows.is_none() {
-            let flows = self.state.store.list_flows().await?;
-            self.flows = Some(flows.into_iter().map(|f| (f.name, f.id)).collect());
-        }
-        Ok(self
-            .flows
-            .as_ref()
-            .and_then(|m| m.get(name).copied())
-            .unwrap_or_else(Uuid::nil))
+        let store = self.state.store.as_ref();
+        Ok(self.state.catalog.flow_id(store, name).await?)
     }
 
     /// The id of the work pool named `name`, if it exists.
     pub(crate) async fn work_pool_id(&mut self, name: &str) -> ApiResult<Option<Uuid>> {
-        if let Some(id) = self.pools.get(name) {
-            return Ok(*id);
-        }
-        let id = self.state.store.read_work_pool(name).await?.map(|p| p.id);
-        self.pools.insert(name.to_string(), id);
-        Ok(id)
+        let store = self.state.store.as_ref();
+        Ok(self.state.catalog.work_pool_id(store, name).await?)
     }
 
     /// The API form of `run`.

@@ -68,6 +68,7 @@ async fn create_work_pool(
             }
             other => other.into(),
         })?;
+    state.catalog.forget_work_pool(&stored.name);
     tracing::info!(pool = %stored.name, "work pool created");
     Ok((StatusCode::CREATED, axum::Json(stored.into())))
 }
@@ -123,6 +124,7 @@ async fn delete_work_pool(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     if state.store.delete_work_pool(&name).await? {
+        state.catalog.forget_work_pool(&name);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("work pool `{name}`")))
