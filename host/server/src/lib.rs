@@ -23,6 +23,7 @@ mod routes;
 pub mod scheduler;
 mod templates;
 mod triggers;
+pub mod ui;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -123,11 +124,13 @@ impl AppState {
     }
 }
 
-/// The API's router: every route under `/api`, plus `/api/openapi.json`.
+/// The API's router: every route under `/api`, plus `/api/openapi.json`,
+/// and the web UI at `/` ([`ui`]).
 pub fn router(state: AppState) -> Router {
     let max_json = state.config.max_json_bytes;
     let (router, _) = routes::api_router().split_for_parts();
     router
+        .merge(ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_json))
@@ -135,8 +138,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no route {uri}"))
+/// A JSON 404 under `/api` (and `/hooks`); the UI's page elsewhere.
+async fn not_found(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if method == axum::http::Method::GET && ui::is_page_path(uri.path()) {
+        return ui::index(headers).await;
+    }
+    ApiError::NotFound(format!("no route {uri}")).into_response()
 }
 
 async fn method_not_allowed(

@@ -1,0 +1,175 @@
+// One flow run: states, parameters, result, task runs (canvas Gantt), logs
+// tailed live while it runs, Cancel and Retry.
+
+import { h, replace, stateBadge, fmtTime, fmtDuration, jsonBlock, errorBox } from '../dom.js';
+import { api, all } from '../api.js';
+import { resourceIds } from '../live.js';
+import { gantt } from './gantt.js';
+
+const LEVELS = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
+const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CRASHED', 'CANCELLED']);
+const MAX_TASKS = 20000, MAX_LOGS = 5000;
+
+function levelName(n) { return LEVELS[n] || `L${n}`; }
+
+export async function render(root, { params }) {
+  const id = params[0];
+  const header = h('div', { class: 'run-head' });
+  const actions = h('div', { class: 'actions' });
+  const message = h('p', { role: 'status', 'aria-live': 'polite', class: 'muted' });
+  const overview = h('div', { class: 'grid2' });
+  const states = h('section', { 'aria-labelledby': 'h-states' });
+  const taskSummary = h('p', { class: 'muted' });
+  const detail = h('div', { class: 'task-detail', 'aria-live': 'polite' }, 'Select a task run (click, or focus the chart and use the arrow keys).');
+  const chart = gantt((r) => replace(detail,
+    h('strong', {}, r.name), ' ', stateBadge(r.state_type, r.state_name),
+    ` · runs ${r.run_count}${r.run_count > 1 ? ` (${r.run_count - 1} retr${r.run_count === 2 ? 'y' : 'ies'})` : ''}`,
+    r.state_name === 'Cached' ? ' · cache hit' : '',
+    ` · ${fmtDuration(r.total_run_time || r.estimated_run_time)}`,
+    r.cache_key ? ` · cache key ${r.cache_key}` : '',
+    r.state && r.state.message ? h('div', {}, r.state.message) : null));
+  const levelSel = h('select', { id: 'log-level' },
+    Object.entries(LEVELS).map(([v, l]) => h('option', { value: v }, `${l} and above`)));
+  levelSel.value = '10';
+  const logBox = h('div', { class: 'logs', tabindex: '0', role: 'log', 'aria-label': 'Logs' });
+  const follow = h('input', { type: 'checkbox', id: 'log-follow', checked: true });
+
+  replace(root, header, actions, message, overview,
+    states,
+    h('section', { 'aria-labelledby': 'h-tasks' }, h('h2', { id: 'h-tasks' }, 'Task runs'), taskSummary, chart.el, detail),
+    h('section', { 'aria-labelledby': 'h-logs' },
+      h('h2', { id: 'h-logs' }, 'Logs'),
+      h('div', { class: 'filters' },
+        h('label', { for: 'log-level' }, h('span', {}, 'Level'), levelSel),
+        h('label', { for: 'log-follow', class: 'inline' }, follow, ' follow')),
+      logBox));
+
+  let run = null, logs = [], logDone = false, timer = null, disposed = false;
+
+  async function act(label, body) {
+    message.textContent = `${label}…`;
+    try {
+      const res = await api(`/flow_runs/${id}/set_state`, body);
+      message.textContent = res && res.status && res.status !== 'ACCEPT'
+        ? `${label}: ${res.status}${res.details && res.details.reason ? ` (${res.details.reason})` : ''}`
+        : `${label}: done.`;
+      await refresh();
+    } catch (e) { message.textContent = String(e.message || e); }
+  }
+
+  function drawHeader() {
+    replace(header, h('h1', {}, run.name, ' ', stateBadge(run.state_type, run.state_name)),
+      h('p', { class: 'muted' }, `Flow ${run.flow_name}`,
+        run.deployment_name ? ` · deployment ${run.deployment_name}` : '',
+        run.work_pool_name ? ` · pool ${run.work_pool_name}` : '',
+        (run.tags || []).length ? ` · tags ${run.tags.join(', ')}` : ''));
+    const terminal = TERMINAL.has(run.state_type);
+    replace(actions,
+      h('button', { type: 'button', disabled: terminal || run.state_type === 'CANCELLING',
+        onclick: () => act('Cancel', { state: { type: 'CANCELLING', message: 'Cancelled from the UI' } }) }, 'Cancel'),
+      h('button', { type: 'button', class: 'secondary', disabled: !terminal || !run.deployment_id,
+        title: run.deployment_id ? 'Schedule this run again' : 'Only runs of a deployment can be retried',
+        onclick: () => act('Retry', { state: { type: 'SCHEDULED', name: 'AwaitingRetry', message: 'Retried from the UI' }, force: true }) }, 'Retry'));
+    replace(overview,
+      h('div', {}, h('h2', {}, 'Details'), h('dl', {},
+        h('dt', {}, 'Id'), h('dd', {}, h('code', {}, run.id)),
+        h('dt', {}, 'Expected start'), h('dd', {}, fmtTime(run.expected_start_time)),
+        h('dt', {}, 'Started'), h('dd', {}, fmtTime(run.start_time)),
+        h('dt', {}, 'Ended'), h('dd', {}, fmtTime(run.end_time)),
+        h('dt', {}, 'Run time'), h('dd', {}, fmtDuration(run.total_run_time || run.estimated_run_time)),
+        h('dt', {}, 'Attempts'), h('dd', {}, String(run.run_count)),
+        h('dt', {}, 'Component'), h('dd', {}, h('code', {}, (run.component_digest || '').slice(0, 16))))),
+      h('div', {}, h('h2', {}, 'Parameters'), jsonBlock(run.parameters),
+        h('h2', {}, 'Result'), run.state && run.state.data !== undefined && run.state.data !== null
+          ? jsonBlock(run.state.data) : h('p', { class: 'muted' }, run.state && run.state.message ? run.state.message : 'No result yet.')));
+  }
+
+  async function loadStates() {
+    const list = await api(`/flow_runs/${id}/states`);
+    replace(states, h('h2', { id: 'h-states' }, 'States'),
+      h('ol', { class: 'timeline' }, list.map(s => h('li', {},
+        stateBadge(s.type, s.name), ' ', h('time', { datetime: s.timestamp }, fmtTime(s.timestamp)),
+        s.message ? h('span', { class: 'muted' }, ` — ${s.message}`) : null))));
+  }
+
+  async function loadTasks() {
+    const tasks = await all('/task_runs/filter',
+      { task_runs: { flow_run_id: { any_: [id] } }, sort: 'EXPECTED_START_TIME_ASC' },
+      { page: 2000, max: MAX_TASKS });
+    const by = {};
+    let retried = 0, cached = 0;
+    for (const t of tasks) {
+      by[t.state_name] = (by[t.state_name] || 0) + 1;
+      if (t.run_count > 1) retried++;
+      if (t.state_name === 'Cached') cached++;
+    }
+    taskSummary.textContent = `${tasks.length.toLocaleString()} task run${tasks.length === 1 ? '' : 's'}`
+      + (tasks.length >= MAX_TASKS ? ` (first ${MAX_TASKS.toLocaleString()} shown)` : '')
+      + (tasks.length ? ': ' + Object.entries(by).map(([k, v]) => `${v.toLocaleString()} ${k}`).join(', ') : '')
+      + ` · ${retried} retried · ${cached} cache hits`;
+    chart.set(tasks);
+  }
+
+  let logLoading = null;
+  function loadLogs() {
+    logLoading ||= fetchLogs().finally(() => { logLoading = null; });
+    return logLoading;
+  }
+
+  async function fetchLogs() {
+    if (logDone) return;
+    const min = parseInt(levelSel.value, 10);
+    const batch = await all('/logs/filter',
+      { logs: { flow_run_id: { any_: [id] }, level: { ge_: min } }, sort: 'TIMESTAMP_ASC', offset: logs.length },
+      { page: 1000, max: MAX_LOGS - logs.length });
+    appendLogs(batch);
+  }
+
+  function appendLogs(batch) {
+    if (!batch.length) { if (!logs.length) replace(logBox, h('p', { class: 'muted' }, 'No logs.')); return; }
+    if (!logs.length) logBox.replaceChildren();
+    const frag = document.createDocumentFragment();
+    for (const l of batch) {
+      frag.append(h('div', { class: `log lv-${levelName(l.level).toLowerCase()}` },
+        h('time', { datetime: l.timestamp }, new Date(l.timestamp).toLocaleTimeString()), ' ',
+        h('span', { class: 'lv' }, levelName(l.level)), ' ',
+        h('span', { class: 'msg' }, l.message)));
+    }
+    logs.push(...batch);
+    logBox.append(frag);
+    if (logs.length >= MAX_LOGS) { logDone = true; logBox.append(h('p', { class: 'muted' }, `First ${MAX_LOGS} lines shown.`)); }
+    if (follow.checked) logBox.scrollTop = logBox.scrollHeight;
+  }
+
+  levelSel.addEventListener('change', async () => { await logLoading; logs = []; logDone = false; logBox.replaceChildren(); loadLogs().catch(e => replace(logBox, errorBox(e))); });
+
+  async function refresh() {
+    try {
+      run = await api(`/flow_runs/${id}`);
+      drawHeader();
+      await Promise.all([loadStates(), loadTasks(), loadLogs()]);
+    } catch (e) {
+      replace(message, errorBox(e));
+    }
+    tail();
+  }
+
+  // Log lines send no events: tail them every 2 s while the run is not
+  // finished (state changes arrive as events and call `refresh`).
+  function tail() {
+    clearTimeout(timer);
+    if (disposed || !run || TERMINAL.has(run.state_type)) return;
+    timer = setTimeout(async () => {
+      try { await loadLogs(); } catch { /* next tick */ }
+      tail();
+    }, 2000);
+  }
+  await refresh();
+  return {
+    title: run ? run.name : 'Flow run',
+    relevant: (ev) => resourceIds(ev).some(r => r.endsWith(id)),
+    refresh,
+    dispose() { disposed = true; clearTimeout(timer); chart.dispose(); },
+  };
+}
+
