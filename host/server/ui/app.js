@@ -58,7 +58,7 @@ async function render() {
     if (page.refresh) {
       mine.refresh = debounce(() => (current === mine ? page.refresh() : null), 1000);
       mine.unsubscribe = onEvent((ev) => {
-        if (!page.relevant || page.relevant(ev)) mine.refresh();
+        if (ev.lagged || !page.relevant || page.relevant(ev)) mine.refresh();
       });
     }
   } catch (e) {

@@ -11,13 +11,18 @@ export function connect(statusEl) {
   const set = (text, cls) => { statusEl.textContent = text; statusEl.className = `live ${cls}`; };
   source.onopen = () => set('live', 'on');
   source.onerror = () => set('reconnecting…', 'off');
-  source.onmessage = (msg) => {
-    let ev;
-    try { ev = JSON.parse(msg.data); } catch { return; }
+  const dispatch = (ev) => {
     for (const fn of listeners) {
       try { fn(ev); } catch (e) { console.error(e); }
     }
   };
+  source.onmessage = (msg) => {
+    let ev;
+    try { ev = JSON.parse(msg.data); } catch { return; }
+    dispatch(ev);
+  };
+  // The server skipped events this page was too slow for: refresh anyway.
+  source.addEventListener('lagged', () => dispatch({ lagged: true }));
 }
 
 /** Calls `fn(event)` for every event until the returned function is called. */

@@ -14,6 +14,7 @@ mod flows;
 mod logs;
 pub(crate) mod schedules;
 mod secrets;
+mod stream;
 mod task_runs;
 mod variables;
 mod work_pools;
@@ -59,6 +60,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(variables::routes())
         .merge(concurrency_limits::routes())
         .merge(events::routes())
+        .merge(stream::routes())
         .merge(automations::routes())
 }
 
