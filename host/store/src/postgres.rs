@@ -84,20 +84,33 @@ const INSERT_TASK_RUN_STATE: &str = "\
 INSERT INTO task_run_states (id, task_run_id, type, name, timestamp, message, data, scheduled_time)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
 
-const UPDATE_FLOW_RUN_STATE: &str = "\
+/// Records a flow run's new state and makes it current, in one statement:
+/// `$1` run, `$2` state id, `$3` type, `$4` name, `$5` timestamp, `$6`
+/// running (1/0), `$7` terminal (1/0), `$8` scheduled time, `$9` message,
+/// `$10` data. A state id already recorded (a replay) changes nothing.
+const SET_FLOW_RUN_STATE: &str = "\
+WITH new_state AS (
+    INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data,
+        scheduled_time)
+    VALUES ($2, $1, $3, $4, $5, $9, $10, $8) ON CONFLICT (id) DO NOTHING RETURNING 1)
 UPDATE flow_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
     state_scheduled_time = $8,
     run_count = run_count + $6,
     start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
     end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
-WHERE id = $1";
+WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
 
-const UPDATE_TASK_RUN_STATE: &str = "\
+/// [`SET_FLOW_RUN_STATE`] for task runs.
+const SET_TASK_RUN_STATE: &str = "\
+WITH new_state AS (
+    INSERT INTO task_run_states (id, task_run_id, type, name, timestamp, message, data,
+        scheduled_time)
+    VALUES ($2, $1, $3, $4, $5, $9, $10, $8) ON CONFLICT (id) DO NOTHING RETURNING 1)
 UPDATE task_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
     run_count = run_count + $6,
     start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
     end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
-WHERE id = $1";
+WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
 
 const TERMINAL: &str = "('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')";
 
@@ -110,30 +123,10 @@ async fn set_state(
 ) -> Result<u64, StoreError> {
     let s = &u.state;
     let what = || format!("{} run {}", if flow { "flow" } else { "task" }, u.run_id);
-    let inserted = sqlx::query(if flow {
-        INSERT_FLOW_RUN_STATE
+    Ok(sqlx::query(if flow {
+        SET_FLOW_RUN_STATE
     } else {
-        INSERT_TASK_RUN_STATE
-    })
-    .bind(&s.id)
-    .bind(&u.run_id)
-    .bind(s.state_type)
-    .bind(&s.name)
-    .bind(s.timestamp)
-    .bind(&s.message)
-    .bind(&s.data)
-    .bind(s.scheduled_time)
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| classify(e, what))?
-    .rows_affected();
-    if inserted == 0 {
-        return Ok(0);
-    }
-    let q = sqlx::query(if flow {
-        UPDATE_FLOW_RUN_STATE
-    } else {
-        UPDATE_TASK_RUN_STATE
+        SET_TASK_RUN_STATE
     })
     .bind(&u.run_id)
     .bind(&s.id)
@@ -141,12 +134,14 @@ async fn set_state(
     .bind(&s.name)
     .bind(s.timestamp)
     .bind(s.running)
-    .bind(s.terminal);
-    let q = if flow { q.bind(s.scheduled_time) } else { q };
-    Ok(q.execute(&mut *conn)
-        .await
-        .map_err(|e| classify(e, what))?
-        .rows_affected())
+    .bind(s.terminal)
+    .bind(s.scheduled_time)
+    .bind(&s.message)
+    .bind(&s.data)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| classify(e, what))?
+    .rows_affected())
 }
 
 /// A state made by the store itself (it has no data).
