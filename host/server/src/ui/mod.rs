@@ -37,7 +37,7 @@ pub async fn index(headers: HeaderMap) -> Response {
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
     match assets::find(&path) {
-        Some(a) if path != "index.html" => serve(a, &headers),
+        Some(a) => serve(a, &headers),
         _ => (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

@@ -1,5 +1,5 @@
 // One flow run: states, parameters, result, task runs (canvas Gantt), logs
-// tailed live while it runs, Cancel and Retry.
+// tailed live while it runs, Cancel and Run again.
 
 import { h, replace, stateBadge, fmtTime, fmtDuration, jsonBlock, errorBox } from '../dom.js';
 import { api, all } from '../api.js';
@@ -12,7 +12,7 @@ const MAX_TASKS = 20000, MAX_LOGS = 5000;
 
 function levelName(n) { return LEVELS[n] || `L${n}`; }
 
-export async function render(root, { params }) {
+export async function render(root, { params, navigate }) {
   const id = params[0];
   const header = h('div', { class: 'run-head' });
   const actions = h('div', { class: 'actions' });
@@ -57,6 +57,17 @@ export async function render(root, { params }) {
     } catch (e) { message.textContent = String(e.message || e); }
   }
 
+  // Retry as a new run of the deployment: weft's workers do not claim a
+  // finished run set back to Scheduled.
+  async function rerun() {
+    message.textContent = 'Creating a new run…';
+    try {
+      const next = await api(`/deployments/${run.deployment_id}/create_flow_run`,
+        { parameters: run.parameters });
+      navigate(`/runs/${next.id}`);
+    } catch (e) { message.textContent = String(e.message || e); }
+  }
+
   function drawHeader() {
     replace(header, h('h1', {}, run.name, ' ', stateBadge(run.state_type, run.state_name)),
       h('p', { class: 'muted' }, `Flow ${run.flow_name}`,
@@ -68,8 +79,8 @@ export async function render(root, { params }) {
       h('button', { type: 'button', disabled: terminal || run.state_type === 'CANCELLING',
         onclick: () => act('Cancel', { state: { type: 'CANCELLING', message: 'Cancelled from the UI' } }) }, 'Cancel'),
       h('button', { type: 'button', class: 'secondary', disabled: !terminal || !run.deployment_id,
-        title: run.deployment_id ? 'Schedule this run again' : 'Only runs of a deployment can be retried',
-        onclick: () => act('Retry', { state: { type: 'SCHEDULED', name: 'AwaitingRetry', message: 'Retried from the UI' }, force: true }) }, 'Retry'));
+        title: run.deployment_id ? 'A new run of the same deployment with the same parameters' : 'Only runs of a deployment can be run again',
+        onclick: () => rerun() }, 'Run again'));
     replace(overview,
       h('div', {}, h('h2', {}, 'Details'), h('dl', {},
         h('dt', {}, 'Id'), h('dd', {}, h('code', {}, run.id)),
