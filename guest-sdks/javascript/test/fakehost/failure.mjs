@@ -1,0 +1,2 @@
+// A fake `weft:flow/failure`.
+export function panicked() {}

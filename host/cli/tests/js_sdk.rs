@@ -1,0 +1,592 @@
+//! End-to-end tests of the JavaScript SDK (`guest-sdks/javascript`): the
+//! examples in `examples/javascript` (one in TypeScript) and the test flows
+//! in `tests/sdk-guests/javascript`, bundled and built with componentize-js
+//! by `weft build` and run by the real `weft` binary — the same checks as
+//! the Rust flows get in `cli.rs` (states, retries, cache, logs, secrets,
+//! limits), a deployment on a server with an embedded worker, and the
+//! SDK's own unit tests (Node's test runner). They assert behaviour, never
+//! timings.
+
+mod sdk;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sdk::{REDACTED, Server, Weft, project, repo_dir, repo_root, task_run};
+use serde_json::{Value, json};
+
+const HELLO: &str = "examples/javascript/hello";
+const FANOUT: &str = "examples/javascript/fanout";
+const RETRIES: &str = "examples/javascript/retries";
+const CACHE: &str = "examples/javascript/cache";
+const GUEST: &str = "tests/sdk-guests/javascript/jsguest";
+
+#[test]
+fn hello_runs_from_its_directory() {
+    project(HELLO);
+    let weft = Weft::new();
+    let dir = repo_dir(HELLO);
+    let run = weft.run(&["run", dir.to_str().expect("utf-8 path")]);
+    run.assert_ok();
+    assert!(run.stdout.contains("Hello from weft!"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Beginning flow run")
+            && run.stdout.contains("for flow 'my-first-flow'"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("Task run 'getData-0' - Finished in state Completed()"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.last_line(), "null");
+
+    // What was recorded: the states, the task run, the printed line as a
+    // log of the flow run (log_prints).
+    let inspected = weft.inspect_last();
+    let states: Vec<&str> = inspected["states"]
+        .as_array()
+        .expect("states")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(states.first(), Some(&"Pending"));
+    assert!(states.contains(&"Running"), "{states:?}");
+    assert_eq!(states.last(), Some(&"Completed"));
+    assert_eq!(
+        task_run(&inspected, "getData-0")["state"]["type"],
+        "COMPLETED"
+    );
+    let logs = weft.run(&["flow-run", "logs", &weft.last_run_id()]);
+    logs.assert_ok();
+    assert!(logs.stdout.contains("Hello from weft!"), "{}", logs.stdout);
+}
+
+#[test]
+fn build_finds_a_javascript_project_and_builds_it_once() {
+    let wasm = project(HELLO);
+    let weft = Weft::new();
+    let dir = repo_dir(HELLO);
+    let dir = dir.to_str().expect("utf-8 path");
+    let build = weft.run(&["build", dir]);
+    build.assert_ok();
+    assert_eq!(build.stdout.trim(), wasm.to_str().expect("utf-8 path"));
+    assert!(
+        !build.stderr.contains("building"),
+        "the sources did not change, so nothing is rebuilt: {}",
+        build.stderr
+    );
+    let out = weft.home.path().join("hello.wasm");
+    weft.run(&["build", dir, "-o", out.to_str().expect("utf-8 path")])
+        .assert_ok();
+    assert_eq!(
+        std::fs::read(&out).expect("copied"),
+        std::fs::read(&wasm).expect("built")
+    );
+    // A JavaScript component: it embeds SpiderMonkey (megabytes, not kilobytes).
+    assert!(std::fs::metadata(&wasm).expect("size").len() > 1 << 20);
+}
+
+#[test]
+fn a_missing_toolchain_names_the_setup_command() {
+    let weft = Weft::new();
+    let dir = repo_dir(HELLO);
+    let dir = dir.to_str().expect("utf-8 path");
+    let missing = weft.home.path().join("no-node");
+    let run: sdk::Run = weft
+        .command(&["build", dir])
+        .env("WEFT_NODE", &missing)
+        .stdin(Stdio::null())
+        .output()
+        .expect("weft runs")
+        .into();
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("cannot run node") && run.stderr.contains("WEFT_NODE"),
+        "{}",
+        run.stderr
+    );
+
+    // A checkout without the JavaScript SDK's node_modules.
+    let root = weft.home.path().join("checkout");
+    std::fs::create_dir_all(root.join("wit")).expect("mkdir");
+    std::fs::create_dir_all(root.join("guest-sdks/javascript")).expect("mkdir");
+    std::fs::copy(repo_root().join("wit/weft.wit"), root.join("wit/weft.wit")).expect("copy");
+    let run: sdk::Run = weft
+        .command(&["build", dir])
+        .env("WEFT_SDK_ROOT", &root)
+        .stdin(Stdio::null())
+        .output()
+        .expect("weft runs")
+        .into();
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("componentize-js is not installed")
+            && run.stderr.contains("./dev/setup"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn fanout_of_1000_records_exactly_1000_completed_task_runs() {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(FANOUT), &["--param", "n=1000"]);
+    run.assert_ok();
+    let total: u64 = (0..1000u64).map(|i| 2 * i * i).sum();
+    let result: Value = serde_json::from_str(run.last_line()).expect("the result is JSON");
+    assert_eq!(result, json!({"rows": 1000, "total": total}));
+    assert!(
+        run.stdout.contains("1000 task runs: 1000 Completed"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("extracted 1000 rows"), "{}", run.stdout);
+    let inspected = weft.inspect_last();
+    let tasks = inspected["task_runs"].as_array().expect("task_runs");
+    assert_eq!(tasks.len(), 1000);
+    for task in tasks {
+        assert_eq!(task["state"]["type"], "COMPLETED", "{task}");
+        assert_eq!(task["task_key"], "extract");
+        assert_eq!(task["tags"], json!(["etl", "extract"]), "{task}");
+    }
+    assert_eq!(inspected["result"], result);
+
+    // The parameter's default (n = 10) applies when it is not given.
+    let run = weft.run_flow(&project(FANOUT), &["--quiet"]);
+    run.assert_ok();
+    assert_eq!(run.last_line(), r#"{"rows":10,"total":570}"#);
+}
+
+#[test]
+fn retries_are_printed_and_the_run_completes() {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(RETRIES), &[]);
+    run.assert_ok();
+    assert!(run.stdout.contains("AwaitingRetry"), "{}", run.stdout);
+    assert!(run.stdout.contains("Retrying"), "{}", run.stdout);
+    assert!(run.stdout.contains("attempt 1 failed"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Error: attempt 1: the service is unavailable\nflakyFetch@flow.js:12"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.last_line(), r#""fetched on attempt 3""#);
+    let inspected = weft.inspect_last();
+    let task = task_run(&inspected, "flakyFetch-0");
+    assert_eq!(task["state"]["type"], "COMPLETED");
+    assert_eq!(task["run_count"], 3, "{task}");
+}
+
+#[test]
+fn a_second_cache_run_is_cached() {
+    let weft = Weft::new();
+    let wasm = project(CACHE);
+    let first = weft.run_flow(&wasm, &[]);
+    first.assert_ok();
+    assert!(!first.stdout.contains("Cached()"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("computing (not cached)"),
+        "{}",
+        first.stdout
+    );
+    let second = weft.run_flow(&wasm, &[]);
+    second.assert_ok();
+    assert!(
+        second.stdout.contains("Finished in state Cached()"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        !second.stdout.contains("computing (not cached)"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(first.last_line(), "332833500");
+    assert_eq!(first.last_line(), second.last_line());
+}
+
+#[test]
+fn a_task_exception_fails_the_task_with_its_traceback() {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(GUEST), &["--flow", "task-raises"]);
+    run.assert_failed();
+    let inspected = weft.inspect_last();
+    let task = task_run(&inspected, "explode-0");
+    assert_eq!(task["state"]["type"], "FAILED", "{task}");
+    assert_eq!(task["state"]["name"], "Failed", "{task}");
+    let message = task["state"]["message"].as_str().expect("a message");
+    assert!(message.starts_with("RangeError: bad row 7\n"), "{message}");
+    assert!(
+        message.contains("explode@flow.js:6") && !message.contains("bundle.js"),
+        "{message}"
+    );
+    // The flow fails (not crashes) with the task's error and its own
+    // traceback.
+    let flow = &inspected["flow_run"]["state"];
+    assert_eq!(flow["type"], "FAILED", "{flow}");
+    let message = flow["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("TaskFailed: task 'explode' failed: RangeError: bad row 7"),
+        "{message}"
+    );
+    assert!(message.contains("taskRaises@flow.js:11"), "{message}");
+    assert!(
+        run.stderr
+            .contains("task 'explode' failed: RangeError: bad row 7"),
+        "{}",
+        run.stderr
+    );
+
+    let run = weft.run_flow(&project(GUEST), &["--flow", "flow-raises"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("Failed: Error: the flow body gave up"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn flow_retries_rerun_the_body() {
+    let weft = Weft::new();
+    weft.run_flow(&project(GUEST), &["--flow", "always-fails"])
+        .assert_failed();
+    let inspected = weft.inspect_last();
+    assert_eq!(inspected["flow_run"]["run_count"], 3);
+    assert_eq!(inspected["flow_run"]["state"]["type"], "FAILED");
+}
+
+#[test]
+fn a_task_timeout_ends_timed_out() {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(GUEST), &["--flow", "task-timeout"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("task 'slow' timed out"),
+        "{}",
+        run.stderr
+    );
+    let inspected = weft.inspect_last();
+    assert_eq!(
+        task_run(&inspected, "slow-0")["state"]["name"],
+        "TimedOut",
+        "{inspected:#}"
+    );
+}
+
+#[test]
+fn secrets_must_be_granted() {
+    let weft = Weft::new();
+    let wasm = project(GUEST);
+    let value = "tok-9f8e7d6c5b4a";
+    weft.set_secret("API_TOKEN", value);
+
+    let refused = weft.run_flow(&wasm, &["--flow", "use-secret"]);
+    refused.assert_failed();
+    assert!(refused.stderr.contains("not granted"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("SecretError"), "{}", refused.stderr);
+
+    let granted = weft.run_flow(
+        &wasm,
+        &["--flow", "use-secret", "--allow-secret", "API_TOKEN"],
+    );
+    granted.assert_ok();
+    assert_eq!(granted.last_line(), "true");
+    assert!(
+        granted
+            .stdout
+            .contains(&format!("got API_TOKEN ({} chars)", value.len())),
+        "{}",
+        granted.stdout
+    );
+    assert!(!granted.stdout.contains(value));
+}
+
+#[test]
+fn secret_values_are_redacted_from_logs_and_prints() {
+    let weft = Weft::new();
+    let value = "hunter2-very-secret-value";
+    weft.set_secret("API_TOKEN", value);
+    let run = weft.run_flow(
+        &project(GUEST),
+        &[
+            "--flow",
+            "log-secret",
+            "--param",
+            "name=API_TOKEN",
+            "--allow-secret",
+            "API_TOKEN",
+        ],
+    );
+    run.assert_ok();
+    assert_eq!(run.last_line(), r#""done""#);
+    assert!(!run.stdout.contains(value), "{}", run.stdout);
+    assert!(!run.stderr.contains(value), "{}", run.stderr);
+    for line in [
+        format!("the secret is {REDACTED}"),
+        format!("printed: {REDACTED}"),
+    ] {
+        assert!(run.stdout.contains(&line), "{line}: {}", run.stdout);
+    }
+    let logs = weft.run(&["flow-run", "logs", &weft.last_run_id()]);
+    logs.assert_ok();
+    assert!(!logs.stdout.contains(value), "{}", logs.stdout);
+    assert!(
+        logs.stdout.contains(&format!("the secret is {REDACTED}")),
+        "{}",
+        logs.stdout
+    );
+}
+
+#[test]
+fn a_missing_parameter_fails_before_the_flow_starts() {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(GUEST), &["--flow", "log-secret"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("invalid parameters for flow 'log-secret': missing 'name'"),
+        "{}",
+        run.stderr
+    );
+    let echo = weft.run_flow(
+        &project(GUEST),
+        &[
+            "--flow",
+            "echo",
+            "--quiet",
+            "--param",
+            r#"value={"a":[1,2.5,null]}"#,
+        ],
+    );
+    echo.assert_ok();
+    assert_eq!(echo.last_line(), r#"{"a":[1,2.5,null]}"#);
+}
+
+#[test]
+fn an_infinite_loop_ends_with_a_clear_reason() {
+    let weft = Weft::new();
+    let wasm = project(GUEST);
+    let run = weft.run_flow(&wasm, &["--flow", "infinite-loop", "--fuel", "2000000000"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("Crashed: fuel limit exceeded"),
+        "{}",
+        run.stderr
+    );
+    let run = weft.run_flow(&wasm, &["--flow", "infinite-loop", "--timeout-secs", "2"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("Crashed: wall-clock limit exceeded"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(weft.inspect_last()["flow_run"]["state"]["type"], "CRASHED");
+}
+
+#[test]
+fn a_memory_bomb_ends_with_a_clear_reason() {
+    let weft = Weft::new();
+    let wasm = project(GUEST);
+    let run = weft.run_flow(&wasm, &["--flow", "memory-bomb", "--memory-mb", "128"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("Crashed: memory limit exceeded: an instance asked for more than 128 MiB"),
+        "{}",
+        run.stderr
+    );
+    // In a task: that task run crashes, the flow goes on and reports it.
+    let run = weft.run_flow(&wasm, &["--flow", "task-memory-bomb", "--memory-mb", "128"]);
+    run.assert_ok();
+    assert_eq!(
+        run.last_line(),
+        r#""Crashed: memory limit exceeded: an instance asked for more than 128 MiB (memories and tables together)""#
+    );
+    let inspected = weft.inspect_last();
+    assert_eq!(task_run(&inspected, "hog-0")["state"]["type"], "CRASHED");
+}
+
+#[test]
+fn deployed_on_a_server_with_a_worker_it_completes() {
+    let hello = project(HELLO);
+    let bomb = project(GUEST);
+    let weft = Weft::new();
+    let server = Server::start(&weft, "js-pool");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !server
+        .remote(&weft, &["work-pool", "ls"])
+        .stdout
+        .contains("js-pool")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the embedded worker's pool never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for (wasm, flow, name) in [
+        (&hello, "my-first-flow", "hello"),
+        (&bomb, "memory-bomb", "bomb"),
+    ] {
+        let out = server.remote(
+            &weft,
+            &[
+                "deploy",
+                wasm.to_str().expect("utf-8 path"),
+                "--flow",
+                flow,
+                "--name",
+                name,
+                "--pool",
+                "js-pool",
+                "--memory-mb",
+                "128",
+            ],
+        );
+        out.assert_ok();
+        assert!(
+            out.stdout.contains("is ready on work pool"),
+            "{}",
+            out.stdout
+        );
+    }
+    // The bomb crashes; the same worker then runs hello to Completed.
+    let out = server.remote(&weft, &["deployment", "run", "memory-bomb/bomb", "--watch"]);
+    assert!(
+        out.stdout.contains("Crashed"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("memory limit exceeded"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let out = server.remote(
+        &weft,
+        &["deployment", "run", "my-first-flow/hello", "--watch"],
+    );
+    out.assert_ok();
+    assert!(out.stdout.contains("Hello from weft!"), "{}", out.stdout);
+    assert!(out.stdout.contains("Completed"), "{}", out.stdout);
+    let runs = server.remote(&weft, &["flow-run", "ls"]);
+    runs.assert_ok();
+    assert!(
+        runs.stdout.contains("Completed") && runs.stdout.contains("Crashed"),
+        "{}",
+        runs.stdout
+    );
+}
+
+#[test]
+fn a_thrown_string_fails_the_task_with_that_string() {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(GUEST), &["--flow", "task-throws-string"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("TaskFailed: task 'throwsString' failed: just a string"),
+        "{}",
+        run.stderr
+    );
+    let inspected = weft.inspect_last();
+    let task = task_run(&inspected, "throwsString-0");
+    assert_eq!(task["state"]["type"], "FAILED", "{task}");
+    assert_eq!(task["state"]["message"], "just a string", "{task}");
+}
+
+#[test]
+fn the_sdk_unit_tests_pass() {
+    let out = Command::new("node")
+        .args(["--import", "./test/register.mjs", "--test", "test/"])
+        .current_dir(repo_dir("guest-sdks/javascript"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("# fail 0"), "{stdout}");
+    assert!(!stdout.contains("# pass 0"), "{stdout}");
+}
+
+/// Answers each HTTP request on a loopback port with `200 hello from the
+/// host`, for at most `count` requests; returns the port.
+fn serve_http(count: usize) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = "hello from the host";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn fetch_reaches_allowed_hosts_only() {
+    let port = serve_http(4);
+    let weft = Weft::new();
+    let url = format!("http://127.0.0.1:{port}/status");
+    let param = format!("url={url}");
+    let allow = format!("http://127.0.0.1:{port}");
+    let run = weft.run_flow(
+        &project(GUEST),
+        &[
+            "--flow",
+            "fetch-text",
+            "--param",
+            &param,
+            "--allow-host",
+            &allow,
+        ],
+    );
+    run.assert_ok();
+    assert_eq!(run.last_line(), r#""200:hello from the host""#);
+
+    let denied = weft.run_flow(
+        &project(GUEST),
+        &["--flow", "fetch-text", "--param", &param],
+    );
+    denied.assert_failed();
+    assert!(
+        denied
+            .stdout
+            .contains(&format!("outbound HTTP request to {allow} denied")),
+        "{}",
+        denied.stdout
+    );
+    assert!(
+        denied
+            .stderr
+            .contains("finished in state Failed: TypeError"),
+        "{}",
+        denied.stderr
+    );
+}
