@@ -100,6 +100,26 @@ UPDATE flow_runs SET state_id = $2, state_type = $3, state_name = $4, state_time
     end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
 WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
 
+/// [`SET_FLOW_RUN_STATE`] applied only when the run's current state type
+/// is one of `$11` (the types the orchestration rules let it leave for
+/// this state), whose row it locks.
+const SET_FLOW_RUN_STATE_CHECKED: &str = "\
+WITH allowed AS (
+    SELECT id FROM flow_runs WHERE id = $1 AND state_type = ANY($11) FOR UPDATE),
+new_state AS (
+    INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data,
+        scheduled_time)
+    SELECT $2::text, id, $3::text, $4::text, $5::timestamptz, $9::text, $10::text,
+        $8::timestamptz
+    FROM allowed
+    ON CONFLICT (id) DO NOTHING RETURNING 1)
+UPDATE flow_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
+    state_scheduled_time = $8,
+    run_count = run_count + $6,
+    start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
+    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
+WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
+
 /// [`SET_FLOW_RUN_STATE`] for task runs.
 const SET_TASK_RUN_STATE: &str = "\
 WITH new_state AS (
@@ -335,31 +355,72 @@ impl Write for SetState {
     fn apply<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFuture<'c, Result<Out, StoreError>> {
         Box::pin(async move {
             let u = &self.update;
-            if let Some(force) = self.checked {
-                let current: Option<(String, String)> = sqlx::query_as(
-                    "SELECT state_id, state_type FROM flow_runs WHERE id = $1 FOR UPDATE",
+            let Some(force) = self.checked else {
+                set_state(conn, u, self.flow).await?;
+                return Ok(Out::Done);
+            };
+            let to = StateType::parse(u.state.state_type).ok_or_else(|| {
+                StoreError::Decode(format!("unknown state type {:?}", u.state.state_type))
+            })?;
+            let allowed: Vec<&str> = StateType::ALL
+                .into_iter()
+                .filter(|from| crate::check_flow_run_transition(*from, to, force).is_ok())
+                .map(StateType::as_str)
+                .collect();
+            let s = &u.state;
+            // A run that moved into an allowed state between the change and
+            // the read below is tried again.
+            for _ in 0..3 {
+                let changed = sqlx::query(SET_FLOW_RUN_STATE_CHECKED)
+                    .bind(&u.run_id)
+                    .bind(&s.id)
+                    .bind(s.state_type)
+                    .bind(&s.name)
+                    .bind(s.timestamp)
+                    .bind(s.running)
+                    .bind(s.terminal)
+                    .bind(s.scheduled_time)
+                    .bind(&s.message)
+                    .bind(&s.data)
+                    .bind(&allowed)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| classify(e, || format!("flow run {}", u.run_id)))?
+                    .rows_affected();
+                if changed > 0 {
+                    return Ok(Out::Done);
+                }
+                // Nothing changed: a refusal, a replayed state, or no such run.
+                let current: Option<(String, String, bool)> = sqlx::query_as(
+                    "SELECT state_id, state_type,
+                        EXISTS (SELECT 1 FROM flow_run_states WHERE id = $2)
+                     FROM flow_runs WHERE id = $1 FOR UPDATE",
                 )
                 .bind(&u.run_id)
+                .bind(&s.id)
                 .fetch_optional(&mut *conn)
                 .await?;
-                let Some((current_state_id, current_type)) = current else {
+                let Some((current_state_id, current_type, replayed)) = current else {
                     return Err(StoreError::NotFound(format!("flow run {}", u.run_id)));
                 };
                 let from = StateType::parse(&current_type).ok_or_else(|| {
                     StoreError::Decode(format!("unknown state type {current_type:?}"))
                 })?;
-                let to = StateType::parse(u.state.state_type).ok_or_else(|| {
-                    StoreError::Decode(format!("unknown state type {:?}", u.state.state_type))
-                })?;
-                if let Err(reason) = crate::check_flow_run_transition(from, to, force) {
-                    return Ok(Out::Rejected {
-                        current_state_id,
-                        reason,
-                    });
+                match crate::check_flow_run_transition(from, to, force) {
+                    Err(reason) => {
+                        return Ok(Out::Rejected {
+                            current_state_id,
+                            reason,
+                        });
+                    }
+                    Ok(()) if replayed => return Ok(Out::Done),
+                    Ok(()) => {}
                 }
             }
-            set_state(conn, u, self.flow).await?;
-            Ok(Out::Done)
+            Err(StoreError::Transaction(format!(
+                "flow run {} kept changing state while a new one was proposed",
+                u.run_id
+            )))
         })
     }
 
