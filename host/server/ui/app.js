@@ -56,7 +56,7 @@ async function render() {
     mine.page = page;
     document.title = `${page.title || title || 'weft'} · weft`;
     if (page.refresh) {
-      mine.refresh = debounce(() => (current === mine ? page.refresh() : null), 1000);
+      mine.refresh = debounce(() => (current === mine ? page.refresh() : null), page.debounceMs || 1000);
       mine.unsubscribe = onEvent((ev) => {
         if (ev.lagged || !page.relevant || page.relevant(ev)) mine.refresh();
       });

@@ -1,5 +1,6 @@
 // The dashboard: runs by state over time (SVG, from count calls, so it
 // costs the same with 100,000 runs), late and failed runs, work pools.
+// It refreshes at most every 5 s: 60 count calls a refresh.
 
 import { h, replace, table, errorBox, STATE_COLORS } from '../dom.js';
 import { api, pool } from '../api.js';
@@ -102,5 +103,5 @@ export async function render(root, { query, navigate }) {
     ]);
   }
   await load();
-  return { title: 'Dashboard', relevant: (ev) => String(ev.event || '').startsWith('prefect.flow-run.'), refresh: load };
+  return { title: 'Dashboard', debounceMs: 5000, relevant: (ev) => String(ev.event || '').startsWith('prefect.flow-run.'), refresh: load };
 }

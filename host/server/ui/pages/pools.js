@@ -38,5 +38,5 @@ export async function render(root) {
     } catch (e) { replace(body, errorBox(e)); }
   }
   await load();
-  return { title: 'Work pools', relevant: (ev) => String(ev.event || '').startsWith('prefect.flow-run.'), refresh: load };
+  return { title: 'Work pools', debounceMs: 3000, relevant: (ev) => String(ev.event || '').startsWith('prefect.flow-run.'), refresh: load };
 }

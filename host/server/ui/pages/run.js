@@ -154,11 +154,27 @@ export async function render(root, { params, navigate }) {
 
   levelSel.addEventListener('change', async () => { await logLoading; logs = []; logDone = false; logBox.replaceChildren(); loadLogs().catch(e => replace(logBox, errorBox(e))); });
 
+  // Task runs are re-read at most every 5 s (a big fan-out sends an event
+  // per task state), and once more when the run finishes.
+  let tasksAt = 0, tasksTimer = null, wasTerminal = false;
+  function reloadTasks() {
+    const terminal = run && TERMINAL.has(run.state_type);
+    const due = 5000 - (Date.now() - tasksAt);
+    clearTimeout(tasksTimer);
+    if (due <= 0 || (terminal && !wasTerminal)) {
+      wasTerminal = terminal;
+      tasksAt = Date.now();
+      return loadTasks();
+    }
+    tasksTimer = setTimeout(() => { if (!disposed) reloadTasks().catch(() => {}); }, due);
+    return null;
+  }
+
   async function refresh() {
     try {
       run = await api(`/flow_runs/${id}`);
       drawHeader();
-      await Promise.all([loadStates(), loadTasks(), loadLogs()]);
+      await Promise.all([loadStates(), reloadTasks(), loadLogs()]);
     } catch (e) {
       replace(message, errorBox(e));
     }
@@ -180,7 +196,7 @@ export async function render(root, { params, navigate }) {
     title: run ? run.name : 'Flow run',
     relevant: (ev) => resourceIds(ev).some(r => r.endsWith(id)),
     refresh,
-    dispose() { disposed = true; clearTimeout(timer); chart.dispose(); },
+    dispose() { disposed = true; clearTimeout(timer); clearTimeout(tasksTimer); chart.dispose(); },
   };
 }
 
