@@ -84,27 +84,37 @@ const INSERT_TASK_RUN_STATE: &str = "\
 INSERT INTO task_run_states (id, task_run_id, type, name, timestamp, message, data, scheduled_time)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
 
+/// The part of the state-change statements below that makes the state
+/// inserted by their `new_state` CTE current on the flow run `$1`.
+macro_rules! make_flow_run_state_current {
+    () => {
+        "UPDATE flow_runs SET state_id = $2, state_type = $3, state_name = $4,
+    state_timestamp = $5, state_scheduled_time = $8,
+    run_count = run_count + $6,
+    start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
+    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
+WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)"
+    };
+}
+
 /// Records a flow run's new state and makes it current, in one statement:
 /// `$1` run, `$2` state id, `$3` type, `$4` name, `$5` timestamp, `$6`
 /// running (1/0), `$7` terminal (1/0), `$8` scheduled time, `$9` message,
 /// `$10` data. A state id already recorded (a replay) changes nothing.
-const SET_FLOW_RUN_STATE: &str = "\
-WITH new_state AS (
+const SET_FLOW_RUN_STATE: &str = concat!(
+    "WITH new_state AS (
     INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data,
         scheduled_time)
     VALUES ($2, $1, $3, $4, $5, $9, $10, $8) ON CONFLICT (id) DO NOTHING RETURNING 1)
-UPDATE flow_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
-    state_scheduled_time = $8,
-    run_count = run_count + $6,
-    start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
-    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
-WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
+",
+    make_flow_run_state_current!()
+);
 
 /// [`SET_FLOW_RUN_STATE`] applied only when the run's current state type
 /// is one of `$11` (the types the orchestration rules let it leave for
 /// this state), whose row it locks.
-const SET_FLOW_RUN_STATE_CHECKED: &str = "\
-WITH allowed AS (
+const SET_FLOW_RUN_STATE_CHECKED: &str = concat!(
+    "WITH allowed AS (
     SELECT id FROM flow_runs WHERE id = $1 AND state_type = ANY($11) FOR UPDATE),
 new_state AS (
     INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data,
@@ -113,12 +123,9 @@ new_state AS (
         $8::timestamptz
     FROM allowed
     ON CONFLICT (id) DO NOTHING RETURNING 1)
-UPDATE flow_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
-    state_scheduled_time = $8,
-    run_count = run_count + $6,
-    start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
-    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
-WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
+",
+    make_flow_run_state_current!()
+);
 
 /// [`SET_FLOW_RUN_STATE`] for task runs.
 const SET_TASK_RUN_STATE: &str = "\
@@ -141,27 +148,37 @@ async fn set_state(
     u: &StateUpdate,
     flow: bool,
 ) -> Result<u64, StoreError> {
-    let s = &u.state;
     let what = || format!("{} run {}", if flow { "flow" } else { "task" }, u.run_id);
-    Ok(sqlx::query(if flow {
-        SET_FLOW_RUN_STATE
-    } else {
-        SET_TASK_RUN_STATE
-    })
-    .bind(&u.run_id)
-    .bind(&s.id)
-    .bind(s.state_type)
-    .bind(&s.name)
-    .bind(s.timestamp)
-    .bind(s.running)
-    .bind(s.terminal)
-    .bind(s.scheduled_time)
-    .bind(&s.message)
-    .bind(&s.data)
+    Ok(bind_state(
+        sqlx::query(if flow {
+            SET_FLOW_RUN_STATE
+        } else {
+            SET_TASK_RUN_STATE
+        }),
+        u,
+    )
     .execute(&mut *conn)
     .await
     .map_err(|e| classify(e, what))?
     .rows_affected())
+}
+
+/// Binds `$1` to `$10` of the state-change statements to `u`.
+fn bind_state<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    u: &'q StateUpdate,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let s = &u.state;
+    q.bind(&u.run_id)
+        .bind(&s.id)
+        .bind(s.state_type)
+        .bind(&s.name)
+        .bind(s.timestamp)
+        .bind(s.running)
+        .bind(s.terminal)
+        .bind(s.scheduled_time)
+        .bind(&s.message)
+        .bind(&s.data)
 }
 
 /// A state made by the store itself (it has no data).
@@ -371,17 +388,7 @@ impl Write for SetState {
             // A run that moved into an allowed state between the change and
             // the read below is tried again.
             for _ in 0..3 {
-                let changed = sqlx::query(SET_FLOW_RUN_STATE_CHECKED)
-                    .bind(&u.run_id)
-                    .bind(&s.id)
-                    .bind(s.state_type)
-                    .bind(&s.name)
-                    .bind(s.timestamp)
-                    .bind(s.running)
-                    .bind(s.terminal)
-                    .bind(s.scheduled_time)
-                    .bind(&s.message)
-                    .bind(&s.data)
+                let changed = bind_state(sqlx::query(SET_FLOW_RUN_STATE_CHECKED), u)
                     .bind(&allowed)
                     .execute(&mut *conn)
                     .await
