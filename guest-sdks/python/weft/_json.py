@@ -34,11 +34,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+# One encoder, made at import (build) time: json.dumps with options would
+# build a new one per call.
+_ENCODER = json.JSONEncoder(default=_default, allow_nan=False, separators=(",", ":"))
+
+
 def dumps(value: Any, what: str) -> str:
     """Encodes ``value`` as compact JSON; ``what`` names it in errors
     ("the result of task 'x'")."""
     try:
-        return json.dumps(value, default=_default, allow_nan=False, separators=(",", ":"))
+        return _ENCODER.encode(value)
     except (TypeError, ValueError) as e:
         raise SerializationError(f"cannot encode {what} as JSON: {e}") from None
 

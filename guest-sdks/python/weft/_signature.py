@@ -3,13 +3,35 @@ parameters to arguments, and the JSON Schema ``describe`` reports."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from weft.exceptions import ParameterBindError
 
 _P = inspect.Parameter
+
+
+@functools.lru_cache(maxsize=None)
+def signature(fn: Callable) -> inspect.Signature:
+    """``inspect.signature(fn)``, computed once. ``@flow`` and ``@task`` call
+    it when the module is imported, at build time, so that a run (a fresh
+    instance of the pre-initialized component) does not compute it again."""
+    return inspect.signature(fn)
+
+
+@functools.lru_cache(maxsize=None)
+def _shape(fn: Callable) -> Tuple[tuple, frozenset, Optional[str]]:
+    params = tuple(signature(fn).parameters.values())
+    names = frozenset(p.name for p in params)
+    var_kw = next((p.name for p in params if p.kind is _P.VAR_KEYWORD), None)
+    return params, names, var_kw
+
+
+def prepare(fn: Callable) -> None:
+    """Computes what calls of ``fn`` need, ahead of the first call."""
+    _shape(fn)
 
 
 def bind_call(fn: Callable, args: tuple, kwargs: dict, what: str) -> Dict[str, Any]:
@@ -17,7 +39,7 @@ def bind_call(fn: Callable, args: tuple, kwargs: dict, what: str) -> Dict[str, A
     are left out: the callee applies them). ``*args`` are kept as a list
     and ``**kwargs`` as an object under their own names."""
     try:
-        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound = signature(fn).bind(*args, **kwargs)
     except TypeError as e:
         raise ParameterBindError(f"cannot call {what}: {e}") from None
     return dict(bound.arguments)
@@ -30,9 +52,7 @@ def call_args(fn: Callable, values: Dict[str, Any], what: str) -> Tuple[list, di
     args: list = []
     kwargs: dict = {}
     missing: List[str] = []
-    params = list(inspect.signature(fn).parameters.values())
-    names = {p.name for p in params}
-    takes_kwargs = any(p.kind is _P.VAR_KEYWORD for p in params)
+    params, names, var_kw = _shape(fn)
     positional_ok = True
     for p in params:
         present = p.name in values
@@ -56,8 +76,7 @@ def call_args(fn: Callable, values: Dict[str, Any], what: str) -> Tuple[list, di
     if missing:
         listed = ", ".join(f"'{m}'" for m in missing)
         raise ParameterBindError(f"invalid parameters for {what}: missing {listed}")
-    if takes_kwargs:
-        var_kw = next(p.name for p in params if p.kind is _P.VAR_KEYWORD)
+    if var_kw is not None:
         for key, value in values.items():
             if key not in names and key != var_kw:
                 kwargs[key] = value
@@ -66,7 +85,7 @@ def call_args(fn: Callable, values: Dict[str, Any], what: str) -> Tuple[list, di
 
 def parameter_names(fn: Callable) -> List[str]:
     """The names of ``fn``'s parameters, in order."""
-    return list(inspect.signature(fn).parameters)
+    return list(signature(fn).parameters)
 
 
 def _hints(fn: Callable) -> Dict[str, Any]:
@@ -102,7 +121,7 @@ def parameter_schema(fn: Callable) -> Dict[str, Any]:
     hints = _hints(fn)
     properties: Dict[str, Any] = {}
     required: List[str] = []
-    for p in inspect.signature(fn).parameters.values():
+    for p in signature(fn).parameters.values():
         if p.kind in (_P.VAR_POSITIONAL, _P.VAR_KEYWORD):
             continue
         schema = type_schema(hints.get(p.name)) if p.name in hints else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Optional, Union
 
-from weft import _context, _json, _options, _registry
+from weft import _context, _json, _options, _registry, _signature
 from weft._signature import call_args, parameter_names, parameter_schema
 from weft.logging import print_as_log
 
@@ -63,6 +63,7 @@ class Flow:
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", self.name)
         self.__wrapped__ = fn
+        _signature.prepare(fn)
         _registry.add_flow(self)
 
     def with_options(self, **changes: Any) -> "Flow":

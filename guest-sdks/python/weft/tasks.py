@@ -14,7 +14,7 @@ import inspect
 import json
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
-from weft import _context, _json, _options, _registry
+from weft import _context, _json, _options, _registry, _signature
 from weft._signature import bind_call, call_args
 from weft.cache_policies import CachePolicy
 from weft.futures import State, TaskFuture, TaskFutureList, resolve_futures
@@ -163,6 +163,7 @@ class Task:
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", self.name)
         self.__wrapped__ = fn
+        _signature.prepare(fn)
         _registry.add_task(self)
 
     def with_options(self, **changes: Any) -> "Task":
@@ -196,9 +197,14 @@ class Task:
         if self.cache_key_fn is task_input_hash:
             pass  # the host's own key: task name, component digest, input
         elif self.cache_key_fn is not None:
-            bound = inspect.signature(self.fn).bind_partial(**arguments)
-            bound.apply_defaults()
-            key = self.cache_key_fn(CacheKeyContext(self), dict(bound.arguments))
+            parameters = dict(arguments)
+            try:
+                bound = _signature.signature(self.fn).bind_partial(**arguments)
+                bound.apply_defaults()
+                parameters = dict(bound.arguments)
+            except TypeError:  # positional-only parameters: keep them as given
+                pass
+            key = self.cache_key_fn(CacheKeyContext(self), parameters)
             if key is None:
                 return None
             key = str(key)
