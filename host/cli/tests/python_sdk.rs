@@ -415,7 +415,22 @@ fn a_memory_bomb_ends_with_a_clear_reason() {
 
 #[test]
 fn deployed_on_a_server_with_a_worker_it_completes() {
-    let hello = project(HELLO);
+    let examples = [
+        (project(HELLO), "my-first-flow", "hello", "Hello from weft!"),
+        (project(FANOUT), "etl", "etl", "extracted 10 rows"),
+        (
+            project(RETRIES),
+            "retry-flow",
+            "retries",
+            "attempt 3 succeeded",
+        ),
+        (
+            project(CACHE),
+            "cached-flow",
+            "cache",
+            "computing (not cached)",
+        ),
+    ];
     let bomb = project(GUEST);
     let weft = Weft::new();
     let server = Server::start(&weft, "py-pool");
@@ -431,10 +446,7 @@ fn deployed_on_a_server_with_a_worker_it_completes() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    for (wasm, flow, name) in [
-        (&hello, "my-first-flow", "hello"),
-        (&bomb, "memory-bomb", "bomb"),
-    ] {
+    let deploy = |wasm: &std::path::Path, flow: &str, name: &str| {
         let out = server.remote(
             &weft,
             &[
@@ -456,8 +468,13 @@ fn deployed_on_a_server_with_a_worker_it_completes() {
             "{}",
             out.stdout
         );
+    };
+    deploy(&bomb, "memory-bomb", "bomb");
+    for (wasm, flow, name, _) in &examples {
+        deploy(wasm, flow, name);
     }
-    // The bomb crashes; the same worker then runs hello to Completed.
+    // The bomb crashes; the same worker then runs every example to
+    // Completed.
     let out = server.remote(&weft, &["deployment", "run", "memory-bomb/bomb", "--watch"]);
     assert!(
         out.stdout.contains("Crashed"),
@@ -471,20 +488,26 @@ fn deployed_on_a_server_with_a_worker_it_completes() {
         out.stdout,
         out.stderr
     );
-    let out = server.remote(
-        &weft,
-        &["deployment", "run", "my-first-flow/hello", "--watch"],
-    );
-    out.assert_ok();
-    assert!(out.stdout.contains("Hello from weft!"), "{}", out.stdout);
-    assert!(out.stdout.contains("Completed"), "{}", out.stdout);
+    for (_, flow, name, line) in &examples {
+        let deployment = format!("{flow}/{name}");
+        let out = server.remote(&weft, &["deployment", "run", &deployment, "--watch"]);
+        out.assert_ok();
+        assert!(out.stdout.contains(line), "{deployment}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("Completed"),
+            "{deployment}: {}",
+            out.stdout
+        );
+    }
     let runs = server.remote(&weft, &["flow-run", "ls"]);
     runs.assert_ok();
-    assert!(
-        runs.stdout.contains("Completed") && runs.stdout.contains("Crashed"),
+    assert_eq!(
+        runs.stdout.matches("Completed").count(),
+        examples.len(),
         "{}",
         runs.stdout
     );
+    assert!(runs.stdout.contains("Crashed"), "{}", runs.stdout);
 }
 
 #[test]
