@@ -331,3 +331,159 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+// The end-to-end checks that both SDK suites run on their own guests.
+
+/// A flow that never ends is stopped by fuel, then by wall time, and
+/// ends Crashed with the reason.
+pub fn an_infinite_loop_ends_with_a_clear_reason(guest: &str) {
+    let weft = Weft::new();
+    let wasm = project(guest);
+    let run = weft.run_flow(&wasm, &["--flow", "infinite-loop", "--fuel", "2000000000"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("Crashed: fuel limit exceeded"),
+        "{}",
+        run.stderr
+    );
+    let run = weft.run_flow(&wasm, &["--flow", "infinite-loop", "--timeout-secs", "2"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("Crashed: wall-clock limit exceeded"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(weft.inspect_last()["flow_run"]["state"]["type"], "CRASHED");
+}
+
+/// A flow that allocates without end is stopped by the memory limit.
+pub fn a_memory_bomb_ends_with_a_clear_reason(guest: &str) {
+    let weft = Weft::new();
+    let wasm = project(guest);
+    let run = weft.run_flow(&wasm, &["--flow", "memory-bomb", "--memory-mb", "128"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("Crashed: memory limit exceeded: an instance asked for more than 128 MiB"),
+        "{}",
+        run.stderr
+    );
+    // In a task: that task run crashes, the flow goes on and reports it.
+    let run = weft.run_flow(&wasm, &["--flow", "task-memory-bomb", "--memory-mb", "128"]);
+    run.assert_ok();
+    assert_eq!(
+        run.last_line(),
+        r#""Crashed: memory limit exceeded: an instance asked for more than 128 MiB (memories and tables together)""#
+    );
+    let inspected = weft.inspect_last();
+    assert_eq!(task_run(&inspected, "hog-0")["state"]["type"], "CRASHED");
+}
+
+/// The four examples under `examples` and the memory bomb of `guest`,
+/// deployed on a server whose embedded worker takes `pool`: the bomb
+/// crashes, then the same worker completes every example.
+pub fn deployed_on_a_server_with_a_worker_it_completes(examples: &str, guest: &str, pool: &str) {
+    let examples = [
+        (
+            project(&format!("{examples}/hello")),
+            "my-first-flow",
+            "hello",
+            "Hello from weft!",
+        ),
+        (
+            project(&format!("{examples}/fanout")),
+            "etl",
+            "etl",
+            "extracted 10 rows",
+        ),
+        (
+            project(&format!("{examples}/retries")),
+            "retry-flow",
+            "retries",
+            "attempt 3 succeeded",
+        ),
+        (
+            project(&format!("{examples}/cache")),
+            "cached-flow",
+            "cache",
+            "computing (not cached)",
+        ),
+    ];
+    let bomb = project(guest);
+    let weft = Weft::new();
+    let server = Server::start(&weft, pool);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !server
+        .remote(&weft, &["work-pool", "ls"])
+        .stdout
+        .contains(pool)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the embedded worker's pool never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let deploy = |wasm: &std::path::Path, flow: &str, name: &str| {
+        let out = server.remote(
+            &weft,
+            &[
+                "deploy",
+                wasm.to_str().expect("utf-8 path"),
+                "--flow",
+                flow,
+                "--name",
+                name,
+                "--pool",
+                pool,
+                "--memory-mb",
+                "128",
+            ],
+        );
+        out.assert_ok();
+        assert!(
+            out.stdout.contains("is ready on work pool"),
+            "{}",
+            out.stdout
+        );
+    };
+    deploy(&bomb, "memory-bomb", "bomb");
+    for (wasm, flow, name, _) in &examples {
+        deploy(wasm, flow, name);
+    }
+    // The bomb crashes; the same worker then runs every example to
+    // Completed.
+    let out = server.remote(&weft, &["deployment", "run", "memory-bomb/bomb", "--watch"]);
+    assert!(
+        out.stdout.contains("Crashed"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("memory limit exceeded"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    for (_, flow, name, line) in &examples {
+        let deployment = format!("{flow}/{name}");
+        let out = server.remote(&weft, &["deployment", "run", &deployment, "--watch"]);
+        out.assert_ok();
+        assert!(out.stdout.contains(line), "{deployment}: {}", out.stdout);
+        assert!(
+            out.stdout.contains("Completed"),
+            "{deployment}: {}",
+            out.stdout
+        );
+    }
+    let runs = server.remote(&weft, &["flow-run", "ls"]);
+    runs.assert_ok();
+    assert_eq!(
+        runs.stdout.matches("Completed").count(),
+        examples.len(),
+        "{}",
+        runs.stdout
+    );
+    assert!(runs.stdout.contains("Crashed"), "{}", runs.stdout);
+}
