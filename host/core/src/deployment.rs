@@ -160,6 +160,40 @@ pub struct WorkPool {
     pub updated: DateTime<Utc>,
 }
 
+/// A worker of a work pool, as its heartbeats record it (Prefect's worker).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Worker {
+    /// The worker's id, fixed by its first heartbeat.
+    pub id: Uuid,
+    /// The pool it polls.
+    pub work_pool_name: String,
+    /// Its name, unique within the pool.
+    pub name: String,
+    /// When it last heartbeated.
+    pub last_heartbeat_time: DateTime<Utc>,
+    /// How often it says it heartbeats, in seconds.
+    pub heartbeat_interval_seconds: Option<u32>,
+    /// Its first heartbeat.
+    pub created: DateTime<Utc>,
+    /// When its record last changed.
+    pub updated: DateTime<Utc>,
+}
+
+impl Worker {
+    /// The heartbeat interval assumed for a worker that did not give one
+    /// (Prefect's `PREFECT_WORKER_HEARTBEAT_SECONDS`).
+    pub const DEFAULT_HEARTBEAT_SECONDS: u32 = 30;
+
+    /// Whether the worker counts as online at `now`: it heartbeated within
+    /// three of its intervals, as Prefect marks workers offline.
+    pub fn is_online(&self, now: DateTime<Utc>) -> bool {
+        let interval = self
+            .heartbeat_interval_seconds
+            .unwrap_or(Self::DEFAULT_HEARTBEAT_SECONDS);
+        now - self.last_heartbeat_time <= chrono::Duration::seconds(3 * i64::from(interval))
+    }
+}
+
 impl WorkPool {
     /// A new pool named `name` of type `"weft"`.
     pub fn new(name: impl Into<String>) -> WorkPool {

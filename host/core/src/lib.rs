@@ -20,7 +20,7 @@ pub mod schedule;
 pub mod state;
 
 pub use concurrency::{ConcurrencyLimit, Lease, SlotGrant, SlotHolder, SlotRequest};
-pub use deployment::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
+pub use deployment::{ComponentRecord, Deployment, Schedule, Variable, WorkPool, Worker};
 pub use event::Event;
 pub use limits::RunLimits;
 pub use model::{CacheEntry, FlowRun, LogEntry, LogLevel, TaskRun};

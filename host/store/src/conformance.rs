@@ -20,7 +20,7 @@ use serde_json::json;
 use uuid::Uuid;
 use weft_core::{CacheEntry, FlowRun, LogEntry, LogLevel, RecordError, State, StateType, TaskRun};
 
-use weft_core::{ComponentRecord, Deployment, Schedule, Variable, WorkPool};
+use weft_core::{ComponentRecord, Deployment, Schedule, Variable, WorkPool, Worker};
 
 mod events;
 mod limits;
@@ -66,6 +66,8 @@ macro_rules! store_conformance_tests {
             variables_crud_and_filter,
             components_content_addressed,
             claim_release_heartbeat_lost,
+            forced_retry_is_claimed_again,
+            workers_heartbeat_list_delete,
             concurrent_claimers_never_share_a_run,
             scheduled_runs_once_per_slot,
             concurrent_schedulers_create_each_slot_once,
@@ -2587,6 +2589,133 @@ pub async fn scheduled_runs_deleted_and_recreated<S: Store>(store: &S) {
         .await
         .expect("reschedule");
     assert_eq!(once_more.len(), 1);
+}
+
+/// A finished run forced back to `AwaitingRetry` (a retry from the UI)
+/// loses its claimer, so a worker of its pool claims it again; a run its
+/// worker retries itself (Running to AwaitingRetry) stays with that worker.
+pub async fn forced_retry_is_claimed_again<S: Store>(store: &S) {
+    let t = us(Utc::now());
+    let finished = scheduled_run("p", "finished", t - Duration::seconds(20));
+    let retrying = scheduled_run("p", "retrying", t - Duration::seconds(10));
+    for r in [&finished, &retrying] {
+        store.create_flow_run(r).await.expect("create");
+    }
+    flush(store).await;
+    let claimed = store
+        .claim_flow_runs("p", "w1", t, 10, live_after())
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 2);
+    for id in [finished.id, retrying.id] {
+        store
+            .set_flow_run_state(id, &State::running())
+            .await
+            .expect("running");
+    }
+    store
+        .set_flow_run_state(finished.id, &State::failed("boom"))
+        .await
+        .expect("failed");
+    let mut again = State::scheduled(Utc::now());
+    again.name = "AwaitingRetry".into();
+    for id in [finished.id, retrying.id] {
+        let mut s = again.clone();
+        s.id = Uuid::now_v7();
+        let outcome = store
+            .set_flow_run_state_checked(id, &s, true)
+            .await
+            .expect("retry");
+        assert!(matches!(outcome, Transition::Accepted(_)), "{outcome:?}");
+    }
+    let later = Utc::now() + Duration::seconds(1);
+    let reclaimed = store
+        .claim_flow_runs("p", "w2", later, 10, live_after())
+        .await
+        .expect("reclaim");
+    assert_eq!(
+        reclaimed.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![finished.id]
+    );
+    assert_eq!(reclaimed[0].state.state_type, StateType::Pending);
+    // The new claimer owns it: its heartbeats count, the old worker's do not.
+    assert!(
+        !store
+            .release_flow_run(finished.id, "w1")
+            .await
+            .expect("release")
+    );
+    assert!(
+        store
+            .release_flow_run(finished.id, "w2")
+            .await
+            .expect("release")
+    );
+}
+
+/// Workers: a heartbeat creates a worker's record and later ones refresh
+/// it (keeping its id and first time); listed per pool, newest first;
+/// deleted alone or with their pool.
+pub async fn workers_heartbeat_list_delete<S: Store>(store: &S) {
+    store.create_work_pool(&work_pool("p")).await.expect("pool");
+    let t = us(Utc::now());
+    store
+        .worker_heartbeat("p", "w1", Some(10), t)
+        .await
+        .expect("beat");
+    store
+        .worker_heartbeat("p", "w2", None, t + Duration::seconds(1))
+        .await
+        .expect("beat");
+    store
+        .worker_heartbeat("q", "w1", Some(5), t)
+        .await
+        .expect("other pool");
+    let first = store.list_workers("p", None, 0).await.expect("list");
+    assert_eq!(
+        first.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
+        ["w2", "w1"]
+    );
+    assert_eq!(first[1].heartbeat_interval_seconds, Some(10));
+    assert_eq!(first[0].heartbeat_interval_seconds, None);
+    assert_eq!(first[1].last_heartbeat_time, t);
+    // A later heartbeat without an interval keeps the one given before.
+    store
+        .worker_heartbeat("p", "w1", None, t + Duration::seconds(5))
+        .await
+        .expect("again");
+    let now = store.list_workers("p", None, 0).await.expect("list");
+    let w1: &Worker = &now[0];
+    assert_eq!(w1.name, "w1");
+    assert_eq!(w1.id, first[1].id);
+    assert_eq!(w1.created, t);
+    assert_eq!(w1.last_heartbeat_time, t + Duration::seconds(5));
+    assert_eq!(w1.heartbeat_interval_seconds, Some(10));
+    assert!(w1.is_online(t + Duration::seconds(34)));
+    assert!(!w1.is_online(t + Duration::seconds(36)));
+    assert_eq!(
+        store
+            .list_workers("p", Some(1), 1)
+            .await
+            .expect("page")
+            .len(),
+        1
+    );
+    assert!(matches!(
+        store.worker_heartbeat("p", "", None, t).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(store.delete_worker("p", "w2").await.expect("delete"));
+    assert!(!store.delete_worker("p", "w2").await.expect("again"));
+    assert!(store.delete_work_pool("p").await.expect("pool"));
+    assert!(
+        store
+            .list_workers("p", None, 0)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(store.list_workers("q", None, 0).await.expect("q").len(), 1);
 }
 
 /// Unclaimed `Scheduled` runs due before a time become `Late` (type

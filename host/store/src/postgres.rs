@@ -15,7 +15,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 use weft_core::{
     CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry, SlotGrant,
-    SlotRequest, State, StateType, TaskRun, Variable, WorkPool,
+    SlotRequest, State, StateType, TaskRun, Variable, WorkPool, Worker,
 };
 
 use crate::concurrency::LimitKey;
@@ -92,7 +92,9 @@ macro_rules! make_flow_run_state_current {
     state_timestamp = $5, state_scheduled_time = $8,
     run_count = run_count + $6,
     start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
-    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
+    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END,
+    worker_name = CASE WHEN $3 = 'SCHEDULED' AND state_type IN ('COMPLETED', 'FAILED',
+        'CANCELLED', 'CRASHED') THEN NULL ELSE worker_name END
 WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)"
     };
 }
@@ -100,7 +102,9 @@ WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)"
 /// Records a flow run's new state and makes it current, in one statement:
 /// `$1` run, `$2` state id, `$3` type, `$4` name, `$5` timestamp, `$6`
 /// running (1/0), `$7` terminal (1/0), `$8` scheduled time, `$9` message,
-/// `$10` data. A state id already recorded (a replay) changes nothing.
+/// `$10` data. A state id already recorded (a replay) changes nothing. A
+/// run leaving a final state for a SCHEDULED one (a retry, e.g. from the
+/// UI) loses its claimer, so its pool claims it again.
 const SET_FLOW_RUN_STATE: &str = concat!(
     "WITH new_state AS (
     INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data,
@@ -136,7 +140,9 @@ WITH new_state AS (
 UPDATE task_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
     run_count = run_count + $6,
     start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
-    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
+    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END,
+    worker_name = CASE WHEN $3 = 'SCHEDULED' AND state_type IN ('COMPLETED', 'FAILED',
+        'CANCELLED', 'CRASHED') THEN NULL ELSE worker_name END
 WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
 
 const TERMINAL: &str = "('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')";
@@ -972,13 +978,67 @@ impl Store for PgStore {
     }
 
     async fn delete_work_pool(&self, name: &str) -> Result<bool, StoreError> {
-        let mut q = self.sql("DELETE FROM work_pools WHERE name = ");
-        q.bind(name);
-        Ok(self.run(q, String::new).await? > 0)
+        Ok(sqlx::query(
+            "WITH gone AS (DELETE FROM workers WHERE work_pool_name = $1)
+            DELETE FROM work_pools WHERE name = $1",
+        )
+        .bind(name)
+        .execute(&self.inner.pool)
+        .await?
+        .rows_affected()
+            > 0)
     }
 
     async fn list_work_pools(&self, filter: &WorkPoolFilter) -> Result<Vec<WorkPool>, StoreError> {
         reads::work_pools(self.reads(), filter).await
+    }
+
+    async fn worker_heartbeat(
+        &self,
+        pool: &str,
+        name: &str,
+        interval_seconds: Option<u32>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        crate::rows::name_ok("worker", name)?;
+        sqlx::query(
+            "INSERT INTO workers (id, work_pool_name, name, last_heartbeat_time,
+                heartbeat_interval_seconds, created, updated) VALUES ($1, $2, $3, $4, $5, $4, $4)
+            ON CONFLICT (work_pool_name, name) DO UPDATE SET
+                last_heartbeat_time = excluded.last_heartbeat_time,
+                heartbeat_interval_seconds = COALESCE(excluded.heartbeat_interval_seconds,
+                    workers.heartbeat_interval_seconds),
+                updated = excluded.updated",
+        )
+        .bind(Uuid::now_v7().hyphenated().to_string())
+        .bind(pool)
+        .bind(name)
+        .bind(at)
+        .bind(interval_seconds.map(i64::from))
+        .execute(&self.inner.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_workers(
+        &self,
+        pool: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<Worker>, StoreError> {
+        reads::workers(self.reads(), pool, limit, offset).await
+    }
+
+    async fn delete_worker(&self, pool: &str, name: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM workers WHERE work_pool_name = $1 AND name = $2")
+                .bind(pool)
+                .bind(name)
+                .execute(&self.inner.pool)
+                .await?
+                .rows_affected()
+                > 0,
+        )
     }
 
     async fn create_variable(&self, variable: &Variable) -> Result<Variable, StoreError> {

@@ -6,12 +6,12 @@ use weft_core::{CacheEntry, FlowRun, LogEntry, State, StateType, TaskRun};
 
 use crate::query::{CountRow, Reader, Sql};
 use chrono::{DateTime, Utc};
-use weft_core::{ComponentRecord, Deployment, Variable, WorkPool};
+use weft_core::{ComponentRecord, Deployment, Variable, WorkPool, Worker};
 
 use crate::rows::{
     COMPONENT_COLUMNS, CacheRow, ComponentRow, DEPLOYMENT_COLUMNS, DeploymentRow, FlowRow,
     FlowRunRow, LogRow, StateRow, TaskRunRow, VARIABLE_COLUMNS, VariableRow, WORK_POOL_COLUMNS,
-    WorkPoolRow,
+    WORKER_COLUMNS, WorkPoolRow, WorkerRow,
 };
 use crate::{
     DeploymentFilter, Flow, FlowRunFilter, FlowRunSort, LogFilter, StoreError, TaskRunFilter,
@@ -496,6 +496,23 @@ pub(crate) async fn work_pools(
     q.page(f.limit, f.offset);
     let rows: Vec<WorkPoolRow> = db.all(&q).await?;
     rows.into_iter().map(WorkPoolRow::into_model).collect()
+}
+
+/// The workers of a pool, most recently heard from first.
+pub(crate) async fn workers(
+    db: &Reader,
+    pool: &str,
+    limit: Option<u32>,
+    offset: u32,
+) -> Result<Vec<Worker>, StoreError> {
+    let mut q = db.sql(&format!(
+        "SELECT {WORKER_COLUMNS} FROM workers WHERE work_pool_name = "
+    ));
+    q.bind(pool);
+    q.push(" ORDER BY last_heartbeat_time DESC, name ASC");
+    q.page(limit, offset);
+    let rows: Vec<WorkerRow> = db.all(&q).await?;
+    rows.into_iter().map(WorkerRow::into_model).collect()
 }
 
 /// A variable by id or by name (`column` is `id` or `name`).

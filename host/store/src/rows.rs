@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use weft_core::{
     CacheEntry, ComponentRecord, Deployment, FlowRun, LogEntry, LogLevel, State, StateType,
-    TaskRun, Variable, WorkPool,
+    TaskRun, Variable, WorkPool, Worker,
 };
 
 use crate::{Flow, StoreError};
@@ -551,6 +551,36 @@ impl WorkPoolRow {
             description: self.description,
             is_paused: self.is_paused,
             concurrency_limit: self.concurrency_limit.map(count).transpose()?,
+            created: self.created,
+            updated: self.updated,
+        })
+    }
+}
+
+/// A worker row, for reading.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct WorkerRow {
+    pub id: String,
+    pub work_pool_name: String,
+    pub name: String,
+    pub last_heartbeat_time: DateTime<Utc>,
+    pub heartbeat_interval_seconds: Option<i64>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// The columns of [`WorkerRow`], in its order.
+pub(crate) const WORKER_COLUMNS: &str = "id, work_pool_name, name, last_heartbeat_time, \
+    heartbeat_interval_seconds, created, updated";
+
+impl WorkerRow {
+    pub fn into_model(self) -> Result<Worker, StoreError> {
+        Ok(Worker {
+            id: uuid(&self.id)?,
+            work_pool_name: self.work_pool_name,
+            name: self.name,
+            last_heartbeat_time: self.last_heartbeat_time,
+            heartbeat_interval_seconds: self.heartbeat_interval_seconds.map(count).transpose()?,
             created: self.created,
             updated: self.updated,
         })

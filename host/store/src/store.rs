@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use weft_core::{
     CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry, State,
-    StateType, TaskRun, Variable, WorkPool,
+    StateType, TaskRun, Variable, WorkPool, Worker,
 };
 
 use crate::{
@@ -142,7 +142,8 @@ pub trait Store: RunRecorder {
     /// [`check_flow_run_transition`] and records the state when accepted,
     /// all in one transaction, so two concurrent proposals cannot both move
     /// a run out of the same state. Returns once committed; an unknown run
-    /// is [`StoreError::NotFound`].
+    /// is [`StoreError::NotFound`]. A run leaving a final state for a
+    /// SCHEDULED one (a forced retry) is no longer claimed by anyone.
     async fn set_flow_run_state_checked(
         &self,
         id: Uuid,
@@ -217,11 +218,35 @@ pub trait Store: RunRecorder {
     /// now; id and creation time are kept); whether it existed.
     async fn update_work_pool(&self, pool: &WorkPool) -> Result<bool, StoreError>;
 
-    /// Deletes a work pool; whether it existed.
+    /// Deletes a work pool with its workers' records; whether it existed.
     async fn delete_work_pool(&self, name: &str) -> Result<bool, StoreError>;
 
     /// Work pools matching `filter`, by name.
     async fn list_work_pools(&self, filter: &WorkPoolFilter) -> Result<Vec<WorkPool>, StoreError>;
+
+    // ---------------------------------------------------------- workers
+
+    /// Records a heartbeat of worker `name` of `pool` at `at`: creates the
+    /// worker's record on its first one, else refreshes its time (and its
+    /// interval, when given). Returns once committed.
+    async fn worker_heartbeat(
+        &self,
+        pool: &str,
+        name: &str,
+        interval_seconds: Option<u32>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// The workers of `pool`, most recently heard from first, paged.
+    async fn list_workers(
+        &self,
+        pool: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<Worker>, StoreError>;
+
+    /// Deletes worker `name` of `pool`; whether it existed.
+    async fn delete_worker(&self, pool: &str, name: &str) -> Result<bool, StoreError>;
 
     // -------------------------------------------------------- variables
 

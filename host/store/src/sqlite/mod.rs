@@ -11,6 +11,7 @@ mod concurrency;
 mod events;
 mod schedules;
 mod sql;
+mod workers;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use uuid::Uuid;
 use weft_core::{
     CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry, SlotGrant,
-    SlotRequest, State, TaskRun, Variable, WorkPool,
+    SlotRequest, State, TaskRun, Variable, WorkPool, Worker,
 };
 
 use self::writer::{Op, Out, WriterHandle};
@@ -508,6 +509,39 @@ impl Store for SqliteStore {
 
     async fn list_work_pools(&self, filter: &WorkPoolFilter) -> Result<Vec<WorkPool>, StoreError> {
         reads::work_pools(self.reads(), filter).await
+    }
+
+    async fn worker_heartbeat(
+        &self,
+        pool: &str,
+        name: &str,
+        interval_seconds: Option<u32>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        crate::rows::name_ok("worker", name)?;
+        self.inner
+            .writer
+            .call(workers::heartbeat(pool, name, interval_seconds, at))
+            .await
+            .map(|_| ())
+    }
+
+    async fn list_workers(
+        &self,
+        pool: &str,
+        limit: Option<u32>,
+        offset: u32,
+    ) -> Result<Vec<Worker>, StoreError> {
+        reads::workers(self.reads(), pool, limit, offset).await
+    }
+
+    async fn delete_worker(&self, pool: &str, name: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .writer
+            .call_n(workers::delete(pool, name))
+            .await?
+            > 0)
     }
 
     async fn create_variable(&self, variable: &Variable) -> Result<Variable, StoreError> {

@@ -35,13 +35,16 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING";
 /// Makes a state a flow run's current one: `?1` run, `?2` state id, `?3`
 /// type, `?4` name, `?5` timestamp, `?6` 1 when RUNNING (counts a run,
 /// starts the clock once), `?7` 1 when terminal (stops it), `?8` the
-/// state's scheduled time.
+/// state's scheduled time. A run leaving a final state for a SCHEDULED one
+/// (a retry, e.g. from the UI) loses its claimer, so its pool claims it again.
 pub(crate) const UPDATE_FLOW_RUN_STATE: &str = "\
 UPDATE flow_runs SET state_id = ?2, state_type = ?3, state_name = ?4, state_timestamp = ?5,
     state_scheduled_time = ?8,
     run_count = run_count + ?6,
     start_time = CASE WHEN ?6 = 1 THEN COALESCE(start_time, ?5) ELSE start_time END,
-    end_time = CASE WHEN ?7 = 1 THEN ?5 ELSE end_time END
+    end_time = CASE WHEN ?7 = 1 THEN ?5 ELSE end_time END,
+    worker_name = CASE WHEN ?3 = 'SCHEDULED' AND state_type IN ('COMPLETED', 'FAILED',
+        'CANCELLED', 'CRASHED') THEN NULL ELSE worker_name END
 WHERE id = ?1";
 
 /// [`UPDATE_FLOW_RUN_STATE`] for task runs.
@@ -119,6 +122,24 @@ WHERE name = ?2";
 
 /// Deletes a work pool by name.
 pub(crate) const DELETE_WORK_POOL: &str = "DELETE FROM work_pools WHERE name = ?1";
+
+/// Deletes the workers of pool `?1`.
+pub(crate) const DELETE_POOL_WORKERS: &str = "DELETE FROM workers WHERE work_pool_name = ?1";
+
+/// Records a heartbeat of worker `?3` of pool `?2` at `?4` (interval `?5`,
+/// kept when NULL); `?1` is the id of a new record.
+pub(crate) const UPSERT_WORKER: &str = "\
+INSERT INTO workers (id, work_pool_name, name, last_heartbeat_time, heartbeat_interval_seconds,
+    created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?4)
+ON CONFLICT (work_pool_name, name) DO UPDATE SET
+    last_heartbeat_time = excluded.last_heartbeat_time,
+    heartbeat_interval_seconds = COALESCE(excluded.heartbeat_interval_seconds,
+        workers.heartbeat_interval_seconds),
+    updated = excluded.updated";
+
+/// Deletes worker `?2` of pool `?1`.
+pub(crate) const DELETE_WORKER: &str =
+    "DELETE FROM workers WHERE work_pool_name = ?1 AND name = ?2";
 
 /// Inserts a variable.
 pub(crate) const INSERT_VARIABLE: &str = "\

@@ -540,6 +540,7 @@ fn apply_n(conn: &Connection, op: &Op) -> Answer {
         Op::UpdateWorkPool(p) => run_sql(conn, sql::UPDATE_WORK_POOL, work_pool_params(p))
             .map_err(|e| classify(e, || format!("work pool {}", p.name))),
         Op::DeleteWorkPool(name) => {
+            run_sql(conn, sql::DELETE_POOL_WORKERS, params![name]).map_err(sqlite)?;
             run_sql(conn, sql::DELETE_WORK_POOL, params![name]).map_err(sqlite)
         }
         Op::InsertVariable(v) => run_sql(conn, sql::INSERT_VARIABLE, variable_params(v))
