@@ -8,8 +8,10 @@ const ROUTES = [
   [/^\/runs\/?$/, () => import('./pages/runs.js'), 'Flow runs'],
   [/^\/runs\/([0-9a-fA-F-]{36})$/, () => import('./pages/run.js'), 'Flow run'],
   [/^\/deployments\/?$/, () => import('./pages/deployments.js'), 'Deployments'],
+  [/^\/deployments\/([0-9a-fA-F-]{36})$/, () => import('./pages/deployments.js').then(m => ({ render: m.renderDetail })), 'Deployment'],
   [/^\/components\/?$/, () => import('./pages/components.js'), 'Components'],
   [/^\/work-pools\/?$/, () => import('./pages/pools.js'), 'Work pools'],
+  [/^\/work-pools\/([^/]+)$/, () => import('./pages/pools.js').then(m => ({ render: m.renderDetail })), 'Work pool'],
   [/^\/(concurrency|automations|variables|secrets)\/?$/, () => import('./pages/lists.js'), null],
 ];
 
@@ -43,7 +45,7 @@ async function render() {
     return;
   }
   const [re, load, title] = route;
-  const params = path.match(re).slice(1);
+  const params = path.match(re).slice(1).map(p => { try { return decodeURIComponent(p); } catch { return p; } });
   const mine = {};
   current = mine;
   try {

@@ -88,3 +88,68 @@ export function table(columns, rows, caption) {
 export function link(href, ...children) {
   return h('a', { href }, ...children);
 }
+
+/** How long ago `iso` was, short: "4 s ago", "3 min ago", "2 h ago", "5 d ago". */
+export function fmtAgo(iso, now = Date.now()) {
+  if (!iso) return '—';
+  const t = new Date(iso).getTime();
+  if (isNaN(t)) return String(iso);
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/**
+ * Runs `fn` (which re-renders part of `container`) and puts the keyboard
+ * focus back on the element with the same `data-focus` key, so a button
+ * replaced by a re-render (Pause -> Resume) keeps the focus.
+ */
+export async function keepFocus(container, fn) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? active.getAttribute('data-focus') : null;
+  await fn();
+  if (key) {
+    const all = [...container.querySelectorAll('[data-focus]')];
+    const next = all.find(el => el.getAttribute('data-focus') === key);
+    if (next && !next.disabled) next.focus();
+    else all.find(el => !el.disabled)?.focus();
+  }
+}
+
+/**
+ * A button that runs `fn` (async), once at a time (aria-disabled while it
+ * runs, not `disabled`, which would drop the keyboard focus); an error shows
+ * after it.
+ */
+export function actionButton(label, fn, attrs = {}) {
+  const btn = h('button', { type: 'button', class: 'secondary small', ...attrs, onclick: async () => {
+    if (btn.getAttribute('aria-disabled') === 'true') return;
+    btn.setAttribute('aria-disabled', 'true');
+    btn.parentNode?.querySelector(':scope > .error')?.remove();
+    try { await fn(btn); } catch (err) { btn.after(errorBox(err)); } finally { btn.removeAttribute('aria-disabled'); }
+  } }, label);
+  return btn;
+}
+
+/** A labelled form field: <label for=id>text</label> + input, in a `.field`. */
+export function field(id, label, input, hint) {
+  input.id = id;
+  return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', { class: 'muted' }, hint) : null);
+}
+
+/** The local `datetime-local` value of an ISO time ("2024-05-01T10:00"). */
+export function toLocalInput(iso) {
+  const d = new Date(iso);
+  if (isNaN(d)) return '';
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** The ISO time of a `datetime-local` value (local time), or null. */
+export function fromLocalInput(v) {
+  if (!v) return null;
+  const d = new Date(v);
+  return isNaN(d) ? null : d.toISOString();
+}

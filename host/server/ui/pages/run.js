@@ -1,14 +1,18 @@
 // One flow run: states, parameters, result, task runs (canvas Gantt), logs
-// tailed live while it runs, Cancel and Run again.
+// (every line: paged from the server as the view nears its end, drawn as a
+// window of rows, tailed live while the run runs), Cancel, Retry and Run
+// again.
 
-import { h, replace, stateBadge, fmtTime, fmtDuration, jsonBlock, errorBox } from '../dom.js';
+import { h, replace, stateBadge, fmtTime, fmtDuration, jsonBlock, errorBox, keepFocus } from '../dom.js';
 import { api, all } from '../api.js';
 import { resourceIds } from '../live.js';
 import { gantt } from './gantt.js';
 
 const LEVELS = { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' };
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CRASHED', 'CANCELLED']);
-const MAX_TASKS = 20000, MAX_LOGS = 5000;
+const MAX_TASKS = 20000;
+/** Log lines per request, and the height of one row of the log view (px; see .logs.virtual in style.css). */
+const LOG_PAGE = 1000, ROW = 20;
 
 function levelName(n) { return LEVELS[n] || `L${n}`; }
 
@@ -31,9 +35,8 @@ export async function render(root, { params, navigate }) {
   const levelSel = h('select', { id: 'log-level' },
     Object.entries(LEVELS).map(([v, l]) => h('option', { value: v }, `${l} and above`)));
   levelSel.value = '10';
-  const logBox = h('div', { class: 'logs', tabindex: '0', role: 'log', 'aria-label': 'Logs' });
   const follow = h('input', { type: 'checkbox', id: 'log-follow', checked: true });
-
+  const logs = logView(follow);
   replace(root, header, actions, message, overview,
     states,
     h('section', { 'aria-labelledby': 'h-tasks' }, h('h2', { id: 'h-tasks' }, 'Task runs'), taskSummary, chart.el, detail),
@@ -42,9 +45,9 @@ export async function render(root, { params, navigate }) {
       h('div', { class: 'filters' },
         h('label', { for: 'log-level' }, h('span', {}, 'Level'), levelSel),
         h('label', { for: 'log-follow', class: 'inline' }, follow, ' follow')),
-      logBox));
+      logs.el, logs.summary));
 
-  let run = null, logs = [], logDone = false, timer = null, disposed = false;
+  let run = null, timer = null, disposed = false;
 
   async function act(label, body) {
     message.textContent = `${label}…`;
@@ -53,7 +56,7 @@ export async function render(root, { params, navigate }) {
       message.textContent = res && res.status && res.status !== 'ACCEPT'
         ? `${label}: ${res.status}${res.details && res.details.reason ? ` (${res.details.reason})` : ''}`
         : `${label}: done.`;
-      await refresh();
+      await keepFocus(actions, refresh);
     } catch (e) { message.textContent = String(e.message || e); }
   }
 
@@ -76,9 +79,12 @@ export async function render(root, { params, navigate }) {
         (run.tags || []).length ? ` · tags ${run.tags.join(', ')}` : ''));
     const terminal = TERMINAL.has(run.state_type);
     replace(actions,
-      h('button', { type: 'button', disabled: terminal || run.state_type === 'CANCELLING',
+      h('button', { type: 'button', 'data-focus': 'cancel', disabled: terminal || run.state_type === 'CANCELLING',
         onclick: () => act('Cancel', { state: { type: 'CANCELLING', message: 'Cancelled from the UI' } }) }, 'Cancel'),
-      h('button', { type: 'button', class: 'secondary', disabled: !terminal || !run.deployment_id,
+      h('button', { type: 'button', class: 'secondary', 'data-focus': 'retry', disabled: !terminal,
+        title: 'Schedule this run again (AwaitingRetry), as Prefect\'s UI does',
+        onclick: () => act('Retry', { state: { type: 'SCHEDULED', name: 'AwaitingRetry', message: 'Retried from the UI' }, force: true }) }, 'Retry'),
+      h('button', { type: 'button', class: 'secondary', 'data-focus': 'rerun', disabled: !terminal || !run.deployment_id,
         title: run.deployment_id ? 'A new run of the same deployment with the same parameters' : 'Only runs of a deployment can be run again',
         onclick: () => rerun() }, 'Run again'));
     replace(overview,
@@ -123,36 +129,16 @@ export async function render(root, { params, navigate }) {
 
   let logLoading = null;
   function loadLogs() {
-    logLoading ||= fetchLogs().finally(() => { logLoading = null; });
+    logLoading ||= logs.fetch(id, parseInt(levelSel.value, 10)).finally(() => { logLoading = null; });
     return logLoading;
   }
+  logs.onNeed(() => loadLogs().catch(e => logs.error(e)));
 
-  async function fetchLogs() {
-    if (logDone) return;
-    const min = parseInt(levelSel.value, 10);
-    const batch = await all('/logs/filter',
-      { logs: { flow_run_id: { any_: [id] }, level: { ge_: min } }, sort: 'TIMESTAMP_ASC', offset: logs.length },
-      { page: 1000, max: MAX_LOGS - logs.length });
-    appendLogs(batch);
-  }
-
-  function appendLogs(batch) {
-    if (!batch.length) { if (!logs.length) replace(logBox, h('p', { class: 'muted' }, 'No logs.')); return; }
-    if (!logs.length) logBox.replaceChildren();
-    const frag = document.createDocumentFragment();
-    for (const l of batch) {
-      frag.append(h('div', { class: `log lv-${levelName(l.level).toLowerCase()}` },
-        h('time', { datetime: l.timestamp }, new Date(l.timestamp).toLocaleTimeString()), ' ',
-        h('span', { class: 'lv' }, levelName(l.level)), ' ',
-        h('span', { class: 'msg' }, l.message)));
-    }
-    logs.push(...batch);
-    logBox.append(frag);
-    if (logs.length >= MAX_LOGS) { logDone = true; logBox.append(h('p', { class: 'muted' }, `First ${MAX_LOGS} lines shown.`)); }
-    if (follow.checked) logBox.scrollTop = logBox.scrollHeight;
-  }
-
-  levelSel.addEventListener('change', async () => { await logLoading; logs = []; logDone = false; logBox.replaceChildren(); loadLogs().catch(e => replace(logBox, errorBox(e))); });
+  levelSel.addEventListener('change', async () => {
+    try { await logLoading; } catch { /* reloaded below */ }
+    logs.reset();
+    loadLogs().catch(e => logs.error(e));
+  });
 
   // Task runs are re-read at most every 5 s (a big fan-out sends an event
   // per task state), and once more when the run finishes.
@@ -196,7 +182,75 @@ export async function render(root, { params, navigate }) {
     title: run ? run.name : 'Flow run',
     relevant: (ev) => resourceIds(ev).some(r => r.endsWith(id)),
     refresh,
-    dispose() { disposed = true; clearTimeout(timer); clearTimeout(tasksTimer); chart.dispose(); },
+    dispose() { disposed = true; clearTimeout(timer); clearTimeout(tasksTimer); chart.dispose(); logs.dispose(); },
   };
 }
 
+
+/**
+ * The log view: every line of a run's logs, fetched a page at a time
+ * (`POST /api/logs/filter`, offset and limit) when the view nears the end of
+ * what it holds (or always, while `follow` is checked), and drawn as a window
+ * of fixed-height rows over a spacer, so 100,000 lines cost as much DOM as 50.
+ * A message of several lines takes a row per line.
+ */
+function logView(follow) {
+  const spacer = h('div', { class: 'log-spacer' });
+  const el = h('div', { class: 'logs virtual', tabindex: '0', role: 'log', 'aria-label': 'Logs', 'aria-live': 'off' }, spacer);
+  const summary = h('p', { class: 'muted log-summary' });
+  let rows = [], records = 0, more = true, failed = null, need = () => {}, frame = 0, shown = [-1, -1];
+
+  function draw() {
+    frame = 0;
+    spacer.style.height = `${Math.max(rows.length * ROW, 1)}px`;
+    const first = Math.max(0, Math.floor(el.scrollTop / ROW) - 20);
+    const last = Math.min(rows.length, first + Math.ceil((el.clientHeight || 400) / ROW) + 40);
+    if (first !== shown[0] || last !== shown[1] || spacer.childElementCount !== last - first) {
+      shown = [first, last];
+      const frag = document.createDocumentFragment();
+      for (let i = first; i < last; i++) {
+        const r = rows[i];
+        const row = r.cont
+          ? h('div', { class: `log cont lv-${r.lv.toLowerCase()}` }, h('span', { class: 'msg' }, r.text))
+          : h('div', { class: `log lv-${r.lv.toLowerCase()}` },
+            h('time', { datetime: r.ts }, r.time), ' ', h('span', { class: 'lv' }, r.lv), ' ', h('span', { class: 'msg' }, r.text));
+        row.style.top = `${i * ROW}px`;
+        frag.append(row);
+      }
+      spacer.replaceChildren(frag);
+    }
+    if (!rows.length) spacer.replaceChildren(h('p', { class: 'muted' }, failed ? '' : more ? 'Loading logs…' : 'No logs.'));
+    summary.textContent = `${records.toLocaleString()} log line${records === 1 ? '' : 's'}${more && records ? ' loaded; more load as you scroll down' : ''}.`;
+  }
+  const schedule = () => { if (!frame) frame = requestAnimationFrame(draw); };
+  const nearEnd = () => el.scrollTop + el.clientHeight >= rows.length * ROW - 3 * Math.max(el.clientHeight, 200);
+
+  el.addEventListener('scroll', () => {
+    schedule();
+    if (more && nearEnd()) need();
+  });
+
+  return {
+    el, summary,
+    onNeed(fn) { need = fn; },
+    /** Fetches the next pages of `id`'s logs at `level` and above, while wanted. */
+    async fetch(id, level) {
+      do {
+        const batch = await api('/logs/filter', { logs: { flow_run_id: { any_: [id] }, level: { ge_: level } },
+          sort: 'TIMESTAMP_ASC', offset: records, limit: LOG_PAGE });
+        failed = null;
+        for (const l of batch) {
+          const lv = levelName(l.level), ts = l.timestamp, time = new Date(ts).toLocaleTimeString();
+          String(l.message ?? '').split('\n').forEach((text, i) => rows.push({ lv, ts, time, text, cont: i > 0 }));
+        }
+        records += batch.length;
+        more = batch.length === LOG_PAGE;
+        draw();
+        if (follow.checked && batch.length) el.scrollTop = el.scrollHeight;
+      } while (more && (follow.checked || nearEnd()));
+    },
+    reset() { rows = []; records = 0; more = true; failed = null; el.scrollTop = 0; draw(); },
+    error(e) { failed = e; draw(); spacer.replaceChildren(errorBox(e)); },
+    dispose() { if (frame) cancelAnimationFrame(frame); },
+  };
+}
