@@ -114,6 +114,8 @@ async fn openapi_describes_every_route() {
         ("post", "/api/automations/filter"),
         ("get", "/api/automations/related-to/{resource_id}"),
         ("post", "/api/work_pools/{name}/workers/heartbeat"),
+        ("post", "/api/work_pools/{name}/workers/filter"),
+        ("delete", "/api/work_pools/{name}/workers/{worker_name}"),
         ("post", "/api/variables/"),
         ("get", "/api/variables/{id}"),
         ("patch", "/api/variables/{id}"),
@@ -1229,4 +1231,129 @@ async fn variables_secrets_and_cache() {
         StatusCode::NOT_FOUND,
         "",
     );
+}
+
+/// Workers appear through their heartbeats (Prefect's `workers/filter`,
+/// with status), make their pool READY, and can be deleted; a finished run
+/// retried from the UI (forced to AwaitingRetry) is claimed again.
+#[tokio::test]
+async fn workers_by_heartbeat_and_a_retried_run_is_claimed_again() {
+    let s = start().await;
+    let (st, pool) = s.post("/work_pools/", json!({"name": "wp"})).await;
+    assert_eq!(st, StatusCode::CREATED, "{pool}");
+    assert_eq!(pool["status"], "NOT_READY");
+    let (st, none) = s.post("/work_pools/wp/workers/filter", json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(none, json!([]));
+    for (name, interval) in [("w1", json!(30)), ("w2", json!(null))] {
+        let (st, _) = s
+            .post(
+                "/work_pools/wp/workers/heartbeat",
+                json!({"name": name, "heartbeat_interval_seconds": interval}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(s.get("/work_pools/wp").await.1["status"], "READY");
+    let (_, workers) = s
+        .post(
+            "/work_pools/wp/workers/filter",
+            json!({"workers": {"status": {"any_": ["ONLINE"]}}}),
+        )
+        .await;
+    let names: Vec<&str> = workers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["w2", "w1"], "{workers}");
+    assert_eq!(workers[1]["work_pool_id"], pool["id"]);
+    assert_eq!(workers[1]["heartbeat_interval_seconds"], 30);
+    assert_eq!(workers[1]["status"], "ONLINE");
+    assert!(workers[1]["last_heartbeat_time"].is_string());
+    let (_, offline) = s
+        .post(
+            "/work_pools/wp/workers/filter",
+            json!({"workers": {"status": {"any_": ["OFFLINE"]}}}),
+        )
+        .await;
+    assert_eq!(offline, json!([]));
+    let (_, page) = s
+        .post(
+            "/work_pools/wp/workers/filter",
+            json!({"limit": 1, "offset": 1}),
+        )
+        .await;
+    assert_eq!(page[0]["name"], "w1");
+    assert_error(
+        s.post("/work_pools/nope/workers/filter", json!({})).await,
+        StatusCode::NOT_FOUND,
+        "nope",
+    );
+    assert_error(
+        s.post("/work_pools/wp/workers/heartbeat", json!({"name": ""}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "name",
+    );
+    assert_eq!(
+        s.call(Method::DELETE, "/work_pools/wp/workers/w2", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        s.call(Method::DELETE, "/work_pools/wp/workers/w2", None)
+            .await,
+        StatusCode::NOT_FOUND,
+        "w2",
+    );
+
+    // A run of the pool, claimed, run and failed, then retried from the UI.
+    let flow_id = s.flow("retried").await;
+    let (_, d) = s
+        .post(
+            "/deployments/",
+            json!({"name": "d", "flow_id": flow_id, "work_pool_name": "wp"}),
+        )
+        .await;
+    let (_, run) = s
+        .post(
+            &format!("/deployments/{}/create_flow_run", d["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    let id = run["id"].as_str().unwrap().to_string();
+    let claim = |worker: &'static str| {
+        s.post(
+            "/work_pools/wp/claim_flow_runs",
+            json!({"worker": worker, "limit": 5}),
+        )
+    };
+    assert_eq!(claim("w1").await.1[0]["flow_run"]["id"], id.as_str());
+    for state in [
+        json!({"type": "RUNNING"}),
+        json!({"type": "FAILED", "message": "boom"}),
+    ] {
+        let (_, r) = s
+            .post(
+                &format!("/flow_runs/{id}/set_state"),
+                json!({"state": state}),
+            )
+            .await;
+        assert_eq!(r["status"], "ACCEPT", "{r}");
+    }
+    let (_, r) = s
+        .post(
+            &format!("/flow_runs/{id}/set_state"),
+            json!({"state": {"type": "SCHEDULED", "name": "AwaitingRetry",
+                             "message": "Retried from the UI"}, "force": true}),
+        )
+        .await;
+    assert_eq!(r["status"], "ACCEPT", "{r}");
+    let (_, again) = claim("w2").await;
+    assert_eq!(again.as_array().unwrap().len(), 1, "{again}");
+    assert_eq!(again[0]["flow_run"]["id"], id.as_str());
+    assert_eq!(again[0]["flow_run"]["state"]["type"], "PENDING");
 }

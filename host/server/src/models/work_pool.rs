@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use weft_core::WorkPool;
+use weft_core::{WorkPool, Worker};
 
-use super::filter::WorkPoolFilter;
+use super::filter::{NameFilter, TimeFilter, WorkPoolFilter};
 use super::flow_run::FlowRunOut;
 
 /// A work pool as the API returns it.
@@ -41,13 +41,20 @@ pub struct WorkPoolOut {
     pub storage_configuration: serde_json::Value,
 }
 
-impl From<WorkPool> for WorkPoolOut {
-    fn from(p: WorkPool) -> WorkPoolOut {
+impl WorkPoolOut {
+    /// The pool as returned: `PAUSED` when paused, else `READY` when one of
+    /// its workers is online (`workers_online`), else `NOT_READY`.
+    pub fn new(p: WorkPool, workers_online: bool) -> WorkPoolOut {
         WorkPoolOut {
             id: p.id,
             created: p.created,
             updated: p.updated,
-            status: if p.is_paused { "PAUSED" } else { "READY" }.to_string(),
+            status: match (p.is_paused, workers_online) {
+                (true, _) => "PAUSED",
+                (false, true) => "READY",
+                (false, false) => "NOT_READY",
+            }
+            .to_string(),
             name: p.name,
             description: p.description,
             pool_type: p.pool_type,
@@ -159,4 +166,86 @@ pub struct HeartbeatBody {
     /// Weft: the runs it is executing, whose heartbeat this refreshes.
     #[serde(default)]
     pub flow_run_ids: Vec<Uuid>,
+}
+
+/// A worker as the API returns it (Prefect's `WorkerResponse`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WorkerOut {
+    /// Its id.
+    pub id: Uuid,
+    /// Its first heartbeat.
+    pub created: DateTime<Utc>,
+    /// When its record last changed.
+    pub updated: DateTime<Utc>,
+    /// Its name, unique within the pool.
+    pub name: String,
+    /// The pool's id.
+    pub work_pool_id: Uuid,
+    /// When it last heartbeated.
+    pub last_heartbeat_time: DateTime<Utc>,
+    /// How often it says it heartbeats.
+    pub heartbeat_interval_seconds: Option<u32>,
+    /// `ONLINE` when heard from within three heartbeat intervals, else
+    /// `OFFLINE`.
+    pub status: String,
+}
+
+impl WorkerOut {
+    /// `worker` of the pool `work_pool_id`, its status as of `now`.
+    pub fn new(worker: Worker, work_pool_id: Uuid, now: DateTime<Utc>) -> WorkerOut {
+        WorkerOut {
+            status: if worker.is_online(now) {
+                "ONLINE"
+            } else {
+                "OFFLINE"
+            }
+            .to_string(),
+            id: worker.id,
+            created: worker.created,
+            updated: worker.updated,
+            name: worker.name,
+            work_pool_id,
+            last_heartbeat_time: worker.last_heartbeat_time,
+            heartbeat_interval_seconds: worker.heartbeat_interval_seconds,
+        }
+    }
+}
+
+/// Prefect's `workers` criteria.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct WorkerCriteria {
+    /// On the worker's name.
+    pub name: Option<NameFilter>,
+    /// On its status (`ONLINE`, `OFFLINE`): `any_` / `not_any_`.
+    pub status: Option<NameFilter>,
+    /// On its last heartbeat.
+    pub last_heartbeat_time: Option<TimeFilter>,
+}
+
+impl WorkerCriteria {
+    /// Whether `worker` (as returned) passes.
+    pub fn matches(&self, worker: &WorkerOut) -> bool {
+        self.name.as_ref().is_none_or(|f| f.matches(&worker.name))
+            && self
+                .status
+                .as_ref()
+                .is_none_or(|f| f.matches(&worker.status))
+            && self
+                .last_heartbeat_time
+                .as_ref()
+                .is_none_or(|f| f.matches(Some(worker.last_heartbeat_time)))
+    }
+}
+
+/// The body of `POST /api/work_pools/{name}/workers/filter`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct WorkerFilterBody {
+    /// Criteria.
+    pub workers: Option<WorkerCriteria>,
+    /// At most this many.
+    pub limit: Option<u32>,
+    /// Skip this many.
+    pub offset: Option<u32>,
 }

@@ -16,7 +16,7 @@ use crate::extract::Json;
 use crate::models::filter::paginate;
 use crate::models::work_pool::{
     ClaimBody, HeartbeatBody, ScheduledRunsQuery, WorkPoolCreate, WorkPoolFilterBody, WorkPoolOut,
-    WorkPoolUpdate, WorkerFlowRun, default_queue_id,
+    WorkPoolUpdate, WorkerFilterBody, WorkerFlowRun, WorkerOut, default_queue_id,
 };
 use crate::{AppState, RequestContext};
 
@@ -28,6 +28,20 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_scheduled_flow_runs))
         .routes(routes!(claim_flow_runs))
         .routes(routes!(worker_heartbeat))
+        .routes(routes!(filter_workers))
+        .routes(routes!(delete_worker))
+}
+
+/// The pool as returned, its status from its workers' heartbeats.
+async fn pool_out(state: &AppState, pool: WorkPool) -> ApiResult<WorkPoolOut> {
+    let now = Utc::now();
+    let online = state
+        .store
+        .list_workers(&pool.name, Some(20), 0)
+        .await?
+        .iter()
+        .any(|w| w.is_online(now));
+    Ok(WorkPoolOut::new(pool, online))
 }
 
 async fn load(state: &AppState, name: &str) -> ApiResult<WorkPool> {
@@ -70,7 +84,10 @@ async fn create_work_pool(
         })?;
     state.catalog.forget_work_pool(&stored.name);
     tracing::info!(pool = %stored.name, "work pool created");
-    Ok((StatusCode::CREATED, axum::Json(stored.into())))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(pool_out(&state, stored).await?),
+    ))
 }
 
 /// A work pool by name.
@@ -82,7 +99,8 @@ async fn read_work_pool(
     _ctx: RequestContext,
     Path(name): Path<String>,
 ) -> ApiResult<axum::Json<WorkPoolOut>> {
-    Ok(axum::Json(load(&state, &name).await?.into()))
+    let pool = load(&state, &name).await?;
+    Ok(axum::Json(pool_out(&state, pool).await?))
 }
 
 /// Changes a work pool's fields (204).
@@ -152,8 +170,11 @@ async fn filter_work_pools(
                 && w.pool_type.as_ref().is_none_or(|f| f.matches(&p.pool_type))
         });
     }
-    let pools = paginate(pools, body.limit, body.offset);
-    Ok(axum::Json(pools.into_iter().map(Into::into).collect()))
+    let mut out = Vec::new();
+    for pool in paginate(pools, body.limit, body.offset) {
+        out.push(pool_out(&state, pool).await?);
+    }
+    Ok(axum::Json(out))
 }
 
 async fn worker_runs(
@@ -251,6 +272,15 @@ async fn worker_heartbeat(
     Json(body): Json<HeartbeatBody>,
 ) -> ApiResult<StatusCode> {
     load(&state, &name).await?;
+    state
+        .store
+        .worker_heartbeat(
+            &name,
+            &body.name,
+            body.heartbeat_interval_seconds,
+            Utc::now(),
+        )
+        .await?;
     if !body.flow_run_ids.is_empty() {
         state
             .store
@@ -258,4 +288,49 @@ async fn worker_heartbeat(
             .await?;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The pool's workers matching a Prefect filter body, most recently heard
+/// from first.
+#[utoipa::path(post, path = "/api/work_pools/{name}/workers/filter", tag = "work_pools",
+    params(("name" = String, Path, description = "The pool's name")),
+    request_body = WorkerFilterBody,
+    responses((status = 200, body = Vec<WorkerOut>), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn filter_workers(
+    State(state): State<AppState>,
+    _ctx: RequestContext,
+    Path(name): Path<String>,
+    Json(body): Json<WorkerFilterBody>,
+) -> ApiResult<axum::Json<Vec<WorkerOut>>> {
+    let pool = load(&state, &name).await?;
+    let now = Utc::now();
+    let workers: Vec<WorkerOut> = state
+        .store
+        .list_workers(&name, None, 0)
+        .await?
+        .into_iter()
+        .map(|w| WorkerOut::new(w, pool.id, now))
+        .filter(|w| body.workers.as_ref().is_none_or(|c| c.matches(w)))
+        .collect();
+    Ok(axum::Json(paginate(workers, body.limit, body.offset)))
+}
+
+/// Deletes a worker's record (204); it reappears at its next heartbeat.
+#[utoipa::path(delete, path = "/api/work_pools/{name}/workers/{worker_name}", tag = "work_pools",
+    params(("name" = String, Path, description = "The pool's name"),
+           ("worker_name" = String, Path, description = "The worker's name")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
+async fn delete_worker(
+    State(state): State<AppState>,
+    _ctx: RequestContext,
+    Path((name, worker_name)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    if state.store.delete_worker(&name, &worker_name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!(
+            "worker `{worker_name}` of work pool `{name}`"
+        )))
+    }
 }
