@@ -125,7 +125,7 @@ async function automations(body, say) {
       { label: 'Trigger', cell: a => h('code', {}, json(a.trigger)) },
       { label: 'Actions', cell: a => h('code', {}, json(a.actions)) },
       { label: 'Updated', cell: a => fmtTime(a.updated) },
-      { label: '', cell: a => h('div', { class: 'actions' },
+      { label: 'Actions', cell: a => h('div', { class: 'actions' },
         actionButton(a.enabled === false ? 'Enable' : 'Disable', async () => {
           await api(`/automations/${a.id}`, { enabled: a.enabled === false }, { method: 'PATCH' });
           say(`${a.name} ${a.enabled === false ? 'enabled' : 'disabled'}.`);
@@ -186,7 +186,7 @@ async function variables(body, say) {
       { label: 'Value', cell: v => h('code', {}, json(v.value)) },
       { label: 'Tags', cell: v => (v.tags || []).join(', ') },
       { label: 'Updated', cell: v => fmtTime(v.updated) },
-      { label: '', cell: v => h('div', { class: 'actions' },
+      { label: 'Actions', cell: v => h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary small', 'data-focus': `edit-${v.id}`, 'aria-label': `Edit ${v.name}`, onclick: () => edit(v) }, 'Edit'),
         actionButton('Delete', async () => {
           if (!confirm(`Delete the variable ${v.name}?`)) return;
@@ -221,7 +221,7 @@ async function secrets(body, say) {
     const names = await api('/secrets/');
     replace(list, table([
       { label: 'Name', cell: n => n },
-      { label: '', cell: n => h('div', { class: 'actions' },
+      { label: 'Actions', cell: n => h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'secondary small', 'aria-label': `Set a new value for ${n}`,
           onclick: () => { nameIn.value = n; valueIn.value = ''; valueIn.focus(); } }, 'Set value'),
         actionButton('Delete', async () => {

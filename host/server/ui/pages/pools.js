@@ -56,7 +56,7 @@ export async function render(root) {
   async function load() {
     try {
       const pools = await poolsWithCounts();
-      replace(body, table([...POOL_COLUMNS, { label: '', cell: p => actionButton(p.is_paused ? 'Resume' : 'Pause', async () => {
+      replace(body, table([...POOL_COLUMNS, { label: 'Actions', cell: p => actionButton(p.is_paused ? 'Resume' : 'Pause', async () => {
         await api(`/work_pools/${encodeURIComponent(p.name)}`, { is_paused: !p.is_paused }, { method: 'PATCH' });
         await keepFocus(body, load);
       }, { 'data-focus': `pause-${p.name}`, 'aria-label': `${p.is_paused ? 'Resume' : 'Pause'} ${p.name}` }) }], pools));
