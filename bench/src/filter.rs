@@ -51,13 +51,8 @@ pub async fn run(args: FilterArgs) -> Result<()> {
         .unwrap_or_else(|| format!("sqlite://{}", dir.join("weft.db").display()));
     let store = weft_store::open_store(&url, &dir).await?;
     let deployment = Uuid::now_v7();
-    let fill = Instant::now();
-    let mut flow_ids = Vec::new();
-    for f in FLOWS {
-        flow_ids.push(store.upsert_flow(f).await?.0.id);
-    }
-    fill_runs(&store, args.runs, deployment).await?;
-    store.flush().await?;
+    let filled = Instant::now();
+    let flow_ids = fill(&store, args.runs, deployment).await?;
     if let Some(url) = &args.database_url {
         // What autovacuum does to a table that has grown: planner
         // statistics and the visibility map (for index-only counts).
@@ -72,7 +67,7 @@ pub async fn run(args: FilterArgs) -> Result<()> {
     eprintln!(
         "stored {} runs in {:.1} s",
         args.runs,
-        fill.elapsed().as_secs_f64()
+        filled.elapsed().as_secs_f64()
     );
 
     let runtime = Runtime::new(EngineConfig {
@@ -192,6 +187,50 @@ async fn call(http: &reqwest::Client, url: &str, body: &Value) -> Result<usize> 
 /// Stores `n` runs spread over the last 30 days: five flows, mostly
 /// Completed, some Failed, Running and Scheduled, a third tagged `prod`,
 /// a fifth of a deployment.
+/// What `weft-bench seed` is told.
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// How many flow runs to store.
+    #[arg(long, default_value_t = 100_000)]
+    pub runs: u64,
+    /// The weft home whose SQLite store (`HOME/weft.db`) gets them; a
+    /// server started with `WEFT_HOME=HOME` then serves them.
+    #[arg(long)]
+    pub home: std::path::PathBuf,
+}
+
+/// Stores the runs `weft-bench filter` measures with in a weft home, for
+/// looking at the UI (and its browser tests) with many runs stored.
+pub async fn seed(args: SeedArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.home)?;
+    let url = format!(
+        "sqlite://{}",
+        args.home.join(weft_store::home::DB_FILE).display()
+    );
+    let store = weft_store::open_store(&url, &args.home).await?;
+    let started = Instant::now();
+    fill(&store, args.runs, Uuid::now_v7()).await?;
+    eprintln!(
+        "stored {} runs in {} in {:.1} s",
+        args.runs,
+        args.home.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Stores the flows and `n` runs of them (see [`fill_runs`]), committed;
+/// returns the flows' ids.
+async fn fill(store: &Arc<dyn Store>, n: u64, deployment: Uuid) -> Result<Vec<Uuid>> {
+    let mut flow_ids = Vec::new();
+    for f in FLOWS {
+        flow_ids.push(store.upsert_flow(f).await?.0.id);
+    }
+    fill_runs(store, n, deployment).await?;
+    store.flush().await?;
+    Ok(flow_ids)
+}
+
 async fn fill_runs(store: &Arc<dyn Store>, n: u64, deployment: Uuid) -> Result<()> {
     let now = Utc::now();
     let span = 30 * 24 * 3600 * 1000_i64;

@@ -4,37 +4,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startWeft } from './harness.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const TASKS = 10000;
-let server, base, browser, home, profile, runId, runName;
-const errors = [];
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    }).on('error', fail);
-  });
-}
-
-async function api(path, body, method) {
-  const resp = await fetch(`${base}/api${path}`, {
-    method: method || (body === undefined ? 'GET' : 'POST'),
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await resp.text();
-  if (!resp.ok) throw new Error(`${path}: ${resp.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+let weft, base, api, open, errors, runId, runName;
 
 async function parallel(n, count, fn) {
   let next = 0;
@@ -44,20 +17,8 @@ async function parallel(n, count, fn) {
 }
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'weft-ui-home-'));
-  profile = mkdtempSync(join(tmpdir(), 'weft-ui-chromium-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(join(ROOT, 'target/release/weft'), ['server', 'start', '--port', String(port), '--no-scheduler'], {
-    env: { ...process.env, WEFT_HOME: home, HOME: home, WEFT_API_URL: '' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; ; i++) {
-    try { await api('/health'); break; } catch (e) {
-      if (i > 100) throw e;
-      await new Promise(r => setTimeout(r, 100));
-    }
-  }
+  weft = await startWeft('ui', ['--no-scheduler']);
+  ({ base, api, open, errors } = weft);
   // A running flow run with TASKS task runs and a few log lines.
   const flow = await api('/flows/', { name: 'ui-flow', tags: [], labels: {} });
   const run = await api('/flow_runs/', { flow_id: flow.id, parameters: { n: 3 }, tags: ['ui'],
@@ -68,35 +29,9 @@ before(async () => {
     name: `work-${i}`, state: { type: 'COMPLETED', name: i % 10 === 0 ? 'Cached' : 'Completed' } }));
   await api('/logs/', [10, 20, 30, 40].map((level, i) => ({ name: 'ui', level, message: `line ${i} <b>not html</b>`,
     timestamp: new Date().toISOString(), flow_run_id: runId })));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1366, height: 768 },
-  });
-  // No request may leave the server.
-  await browser.route('**/*', (route) => {
-    if (route.request().url().startsWith(base)) return route.continue();
-    errors.push(`external request ${route.request().url()}`);
-    return route.abort();
-  });
 });
 
-after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  rmSync(home, { recursive: true, force: true });
-  rmSync(profile, { recursive: true, force: true });
-});
-
-async function open(path) {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => errors.push(`${path}: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${path}: console ${m.text()}`); });
-  await page.goto(`${base}${path}`);
-  return page;
-}
+after(async () => { await weft?.stop(); });
 
 test('every page renders without errors', async () => {
   for (const [path, heading] of [['/', 'Dashboard'], ['/runs', 'Flow runs'], ['/deployments', 'Deployments'],
