@@ -752,6 +752,30 @@ async fn task_runs_and_logs() {
         )
         .await;
     assert_eq!(logs[0]["message"], "boom");
+    let (_, logs) = s
+        .post(
+            "/logs/filter",
+            json!({"sort": "TIMESTAMP_DESC", "limit": 5, "offset": 1}),
+        )
+        .await;
+    assert_eq!(logs, json!([logs[0].clone()]));
+    assert_eq!(logs[0]["message"], "hello from flow, n=3");
+    let (_, logs) = s
+        .post(
+            "/logs/filter",
+            json!({"logs": {"flow_run_id": {"any_": [fr]}, "level": {"le_": 40, "ge_": 40},
+                            "timestamp": {"after_": "2026-11-24T18:38:04Z", "before_": "2026-11-24T18:38:04Z"}}}),
+        )
+        .await;
+    assert_eq!(logs.as_array().unwrap().len(), 1, "{logs}");
+    assert_eq!(logs[0]["message"], "boom");
+    let (_, logs) = s
+        .post(
+            "/logs/filter",
+            json!({"logs": {"flow_run_id": {"not_any_": [fr]}}, "limit": 1}),
+        )
+        .await;
+    assert_eq!(logs, json!([]));
 }
 
 #[tokio::test]

@@ -544,6 +544,29 @@ pub async fn logs_filter<S: Store>(store: &S) {
         .await
         .expect("logs");
     assert_eq!(after, written[4..].to_vec());
+    // Newest first, paged in that order; an inclusive window; a level cap.
+    let newest = store
+        .read_logs(&LogFilter {
+            flow_run_ids: Some(vec![run.id]),
+            newest_first: true,
+            limit: Some(2),
+            offset: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(newest, reversed[1..3].to_vec());
+    let window = store
+        .read_logs(&LogFilter {
+            flow_run_ids: Some(vec![run.id]),
+            since: Some(written[1].timestamp),
+            until: Some(written[4].timestamp),
+            level_le: Some(LogLevel::Error),
+            ..Default::default()
+        })
+        .await
+        .expect("logs");
+    assert_eq!(window, written[1..4].to_vec());
     let everything = store.read_logs(&LogFilter::default()).await.expect("logs");
     assert_eq!(everything.len(), 6);
 }

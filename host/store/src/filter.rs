@@ -151,8 +151,16 @@ pub struct LogFilter {
     pub task_run_ids: Option<Vec<Uuid>>,
     /// Lines at this level or above.
     pub level_ge: Option<LogLevel>,
+    /// Lines at this level or below.
+    pub level_le: Option<LogLevel>,
     /// Lines written strictly after this time (for following a run's logs).
     pub timestamp_after: Option<DateTime<Utc>>,
+    /// Lines written at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Lines written at or before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Newest first (else oldest first); paging counts in this order.
+    pub newest_first: bool,
     /// At most this many lines.
     pub limit: Option<u32>,
     /// Skip this many lines first.

@@ -292,10 +292,25 @@ pub(crate) async fn logs(db: &Reader, f: &LogFilter) -> Result<Vec<LogEntry>, St
             .push("level >= ")
             .bind(i64::from(level.as_number()));
     }
+    if let Some(level) = f.level_le {
+        q.cond()
+            .push("level <= ")
+            .bind(i64::from(level.as_number()));
+    }
     if let Some(t) = f.timestamp_after {
         q.cond().push("timestamp > ").bind(t);
     }
-    q.push(" ORDER BY timestamp ASC, seq ASC");
+    if let Some(t) = f.since {
+        q.cond().push("timestamp >= ").bind(t);
+    }
+    if let Some(t) = f.until {
+        q.cond().push("timestamp <= ").bind(t);
+    }
+    q.push(if f.newest_first {
+        " ORDER BY timestamp DESC, seq DESC"
+    } else {
+        " ORDER BY timestamp ASC, seq ASC"
+    });
     q.page(f.limit, f.offset);
     let rows: Vec<LogRow> = db.all(&q).await?;
     rows.into_iter().map(LogRow::into_model).collect()

@@ -22,6 +22,11 @@ pub struct IdFilter {
 }
 
 impl IdFilter {
+    /// Whether only `any_` is set (so a store can answer it alone).
+    pub fn is_only_any(&self) -> bool {
+        self.not_any_.is_none() && self.is_null_.is_none()
+    }
+
     /// Whether `id` passes.
     pub fn matches(&self, id: Option<Uuid>) -> bool {
         if let Some(null) = self.is_null_

@@ -9,7 +9,7 @@ use weft_store::LogFilter;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::Json;
-use crate::models::filter::paginate;
+use crate::models::filter::{IdFilter, paginate};
 use crate::models::log::{LogCreate, LogFilterBody, LogOut};
 use crate::{AppState, RequestContext};
 
@@ -55,11 +55,29 @@ async fn filter_logs(
         .as_ref()
         .and_then(|l| l.ge_)
         .map(LogLevel::from_number);
-    let desc = match body.sort.as_deref() {
+    filter.level_le = c
+        .level
+        .as_ref()
+        .and_then(|l| l.le_)
+        .map(LogLevel::from_number);
+    filter.newest_first = match body.sort.as_deref() {
         None | Some("TIMESTAMP_ASC") => false,
         Some("TIMESTAMP_DESC") => true,
         Some(other) => return Err(ApiError::invalid(format!("unknown log sort `{other}`"))),
     };
+    if let Some(t) = &c.timestamp {
+        filter.since = t.after_;
+        filter.until = t.before_;
+    }
+    // The store pages when it can answer every criterion itself.
+    let in_store = |f: &Option<IdFilter>| f.as_ref().is_none_or(IdFilter::is_only_any);
+    let paged_in_store = in_store(&c.flow_run_id)
+        && in_store(&c.task_run_id)
+        && c.timestamp.as_ref().is_none_or(|t| t.is_null_.is_none());
+    if paged_in_store {
+        filter.limit = body.limit;
+        filter.offset = body.offset.unwrap_or(0);
+    }
     let mut logs = state.store.read_logs(&filter).await?;
     logs.retain(|l| {
         c.level
@@ -76,9 +94,8 @@ async fn filter_logs(
                 .as_ref()
                 .is_none_or(|f| f.matches(l.task_run_id))
     });
-    if desc {
-        logs.reverse();
+    if !paged_in_store {
+        logs = paginate(logs, body.limit, body.offset);
     }
-    let logs = paginate(logs, body.limit, body.offset);
     Ok(axum::Json(logs.into_iter().map(LogOut::from).collect()))
 }
