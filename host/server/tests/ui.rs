@@ -44,7 +44,7 @@ async fn the_page_is_served_at_root_and_for_app_paths() {
 #[tokio::test]
 async fn every_asset_loads_with_its_content_type_and_revalidates() {
     let s = common::start().await;
-    for a in ASSETS {
+    for a in ASSETS.iter() {
         let url = format!("{}/ui/{}", root(&s), a.path);
         let resp = s.client.get(&url).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{url}");

@@ -1,6 +1,12 @@
-//! The embedded UI files (`host/server/ui/`), each with its content type.
+//! The embedded UI: every file under `host/server/ui/`, each with its
+//! content type and a strong ETag of its bytes.
 
-use std::sync::OnceLock;
+use std::sync::LazyLock;
+
+use include_dir::{Dir, DirEntry, include_dir};
+use sha2::{Digest, Sha256};
+
+static UI: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/ui");
 
 /// One embedded file.
 #[derive(Debug)]
@@ -11,61 +17,55 @@ pub struct Asset {
     pub content_type: &'static str,
     /// Its bytes.
     pub bytes: &'static [u8],
+    etag: String,
 }
 
 impl Asset {
-    /// A strong ETag of its bytes (FNV-1a, 64 bits, quoted).
-    pub fn etag(&self) -> &'static str {
-        static TAGS: OnceLock<Vec<String>> = OnceLock::new();
-        let tags = TAGS.get_or_init(|| ASSETS.iter().map(|a| fnv(a.bytes)).collect());
-        let i = ASSETS
-            .iter()
-            .position(|a| a.path == self.path)
-            .unwrap_or_default();
-        &tags[i]
+    /// A strong ETag of its bytes (the first 64 bits of their SHA-256, quoted).
+    pub fn etag(&self) -> &str {
+        &self.etag
     }
 }
 
-fn fnv(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+/// The `Content-Type` of a UI file, by its extension.
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
     }
-    format!("\"{h:016x}\"")
 }
 
-macro_rules! assets {
-    ($($path:literal => $ty:expr),* $(,)?) => {
-        /// Every embedded file.
-        pub static ASSETS: &[Asset] = &[$(Asset {
-            path: $path,
-            content_type: $ty,
-            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/", $path)),
-        }),*];
-    };
+fn collect(dir: &'static Dir<'static>, out: &mut Vec<Asset>) {
+    for entry in dir.entries() {
+        match entry {
+            DirEntry::Dir(d) => collect(d, out),
+            DirEntry::File(f) => {
+                let Some(path) = f.path().to_str() else {
+                    continue;
+                };
+                let digest = Sha256::digest(f.contents());
+                out.push(Asset {
+                    path,
+                    content_type: content_type(path),
+                    bytes: f.contents(),
+                    etag: format!("\"{}\"", hex::encode(&digest[..8])),
+                });
+            }
+        }
+    }
 }
 
-const JS: &str = "text/javascript; charset=utf-8";
-
-assets! {
-    "index.html" => "text/html; charset=utf-8",
-    "style.css" => "text/css; charset=utf-8",
-    "favicon.svg" => "image/svg+xml",
-    "app.js" => JS,
-    "api.js" => JS,
-    "dom.js" => JS,
-    "live.js" => JS,
-    "pages/runs.js" => JS,
-    "pages/run.js" => JS,
-    "pages/gantt.js" => JS,
-    "pages/deployments.js" => JS,
-    "pages/form.js" => JS,
-    "pages/components.js" => JS,
-    "pages/pools.js" => JS,
-    "pages/dashboard.js" => JS,
-    "pages/lists.js" => JS,
-}
+/// Every embedded file.
+pub static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
+    let mut out = Vec::new();
+    collect(&UI, &mut out);
+    out
+});
 
 /// The asset at `path` (under `/ui/`).
 pub fn find(path: &str) -> Option<&'static Asset> {
