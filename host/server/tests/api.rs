@@ -1334,6 +1334,23 @@ async fn workers_by_heartbeat_and_a_retried_run_is_claimed_again() {
         "w2",
     );
 
+    // A PATCH keeps a limit it does not name and removes one set to null.
+    for (body, want) in [
+        (json!({"concurrency_limit": 3}), json!(3)),
+        (json!({"description": "d"}), json!(3)),
+        (json!({"concurrency_limit": null}), json!(null)),
+    ] {
+        let (st, _) = s
+            .call(Method::PATCH, "/work_pools/wp", Some(body.clone()))
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(
+            s.get("/work_pools/wp").await.1["concurrency_limit"],
+            want,
+            "{body}"
+        );
+    }
+
     // A run of the pool, claimed, run and failed, then retried from the UI.
     let flow_id = s.flow("retried").await;
     let (_, d) = s
@@ -1342,11 +1359,22 @@ async fn workers_by_heartbeat_and_a_retried_run_is_claimed_again() {
             json!({"name": "d", "flow_id": flow_id, "work_pool_name": "wp"}),
         )
         .await;
+    let did = d["id"].as_str().unwrap().to_string();
+    for (body, want) in [
+        (json!({"concurrency_limit": 2}), json!(2)),
+        (json!({"concurrency_limit": null}), json!(null)),
+    ] {
+        let (st, _) = s
+            .call(Method::PATCH, &format!("/deployments/{did}"), Some(body))
+            .await;
+        assert_eq!(st, StatusCode::NO_CONTENT);
+        assert_eq!(
+            s.get(&format!("/deployments/{did}")).await.1["concurrency_limit"],
+            want
+        );
+    }
     let (_, run) = s
-        .post(
-            &format!("/deployments/{}/create_flow_run", d["id"].as_str().unwrap()),
-            json!({}),
-        )
+        .post(&format!("/deployments/{did}/create_flow_run"), json!({}))
         .await;
     let id = run["id"].as_str().unwrap().to_string();
     let claim = |worker: &'static str| {

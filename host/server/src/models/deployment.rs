@@ -375,8 +375,10 @@ pub struct DeploymentUpdate {
     pub schedules: Option<Vec<ScheduleCreate>>,
     /// Whether its schedules are paused.
     pub paused: Option<bool>,
-    /// At most this many of its runs at once.
-    pub concurrency_limit: Option<u32>,
+    /// At most this many of its runs at once; `null` removes the limit.
+    #[serde(deserialize_with = "super::absent_null_or")]
+    #[schema(value_type = Option<u32>)]
+    pub concurrency_limit: Option<Option<u32>>,
     /// Weft: the component holding the flow.
     pub component_digest: Option<String>,
     /// Weft: secrets its runs may read.

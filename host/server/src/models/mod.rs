@@ -17,3 +17,14 @@ pub mod state;
 pub mod task_run;
 pub mod variable;
 pub mod work_pool;
+
+/// Deserialises a field of a PATCH body that may be absent (`None`: keep
+/// the value), `null` (`Some(None)`: clear it) or a value (`Some(Some(v))`).
+/// Use with `#[serde(default, deserialize_with = "...")]`.
+pub fn absent_null_or<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

@@ -100,8 +100,10 @@ pub struct WorkPoolUpdate {
     pub description: Option<String>,
     /// Pause or resume it.
     pub is_paused: Option<bool>,
-    /// At most this many of its runs at once.
-    pub concurrency_limit: Option<u32>,
+    /// At most this many of its runs at once; `null` removes the limit.
+    #[serde(deserialize_with = "super::absent_null_or")]
+    #[schema(value_type = Option<u32>)]
+    pub concurrency_limit: Option<Option<u32>>,
 }
 
 /// The body of `POST /api/work_pools/filter`.

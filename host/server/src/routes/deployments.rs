@@ -163,7 +163,7 @@ async fn update_deployment(
         d.paused = v;
     }
     if let Some(v) = body.concurrency_limit {
-        d.concurrency_limit = Some(v);
+        d.concurrency_limit = v;
     }
     if let Some(v) = body.component_digest {
         if state.store.read_component(&v).await?.is_none() {

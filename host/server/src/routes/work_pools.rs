@@ -123,7 +123,7 @@ async fn update_work_pool(
         pool.is_paused = v;
     }
     if let Some(v) = body.concurrency_limit {
-        pool.concurrency_limit = Some(v);
+        pool.concurrency_limit = v;
     }
     pool.updated = Utc::now();
     if !state.store.update_work_pool(&pool).await? {
