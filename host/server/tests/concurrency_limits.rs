@@ -231,6 +231,31 @@ async fn leases_take_renew_and_release_slots() {
         (json!(5), json!(true))
     );
 
+    // A reset: active_slots 0 releases every slot held; no other number.
+    assert_eq!(read["active_slots"], 1, "{read}");
+    assert_error(
+        s.call(
+            Method::PATCH,
+            "/v2/concurrency_limits/lab-gcl",
+            Some(json!({"active_slots": 3})),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "active_slots",
+    );
+    let (st, _) = s
+        .call(
+            Method::PATCH,
+            "/v2/concurrency_limits/lab-gcl",
+            Some(json!({"active_slots": 0})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.get("/v2/concurrency_limits/lab-gcl").await.1["active_slots"],
+        0
+    );
+
     // What weft does not do is refused, not ignored.
     assert_error(
         s.post(

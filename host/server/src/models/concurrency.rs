@@ -134,6 +134,9 @@ pub struct GlobalLimitUpdate {
     pub limit: Option<u32>,
     /// Active or not.
     pub active: Option<bool>,
+    /// Only 0, which releases every slot held (a reset): weft counts held
+    /// slots from their leases, so it cannot set another number.
+    pub active_slots: Option<u32>,
     /// Must be 0 when given.
     pub slot_decay_per_second: Option<f64>,
 }

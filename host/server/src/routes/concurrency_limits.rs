@@ -271,6 +271,11 @@ async fn update_limit(
     Json(body): Json<GlobalLimitUpdate>,
 ) -> ApiResult<StatusCode> {
     check_decay(body.slot_decay_per_second)?;
+    if body.active_slots.is_some_and(|n| n != 0) {
+        return Err(ApiError::invalid(
+            "`active_slots` can only be set to 0 (releasing every slot held): weft counts held slots from their leases",
+        ));
+    }
     let mut l = limit_by_id_or_name(&state, &key).await?;
     if let Some(name) = body.name {
         check_name(&name)?;
@@ -284,6 +289,9 @@ async fn update_limit(
     }
     if !state.store.update_concurrency_limit(&l).await? {
         return Err(ApiError::not_found(format!("concurrency limit `{key}`")));
+    }
+    if body.active_slots == Some(0) {
+        state.store.reset_concurrency_limit(l.id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
