@@ -12,7 +12,10 @@ const ROUTES = [
   [/^\/components\/?$/, () => import('./pages/components.js'), 'Components'],
   [/^\/work-pools\/?$/, () => import('./pages/pools.js'), 'Work pools'],
   [/^\/work-pools\/([^/]+)$/, () => import('./pages/pools.js').then(m => ({ render: m.renderDetail })), 'Work pool'],
-  [/^\/(concurrency|automations|variables|secrets)\/?$/, () => import('./pages/lists.js'), null],
+  [/^\/concurrency\/?$/, () => import('./pages/concurrency.js'), 'Concurrency limits'],
+  [/^\/automations\/?$/, () => import('./pages/automations.js'), 'Automations'],
+  [/^\/variables\/?$/, () => import('./pages/variables.js'), 'Variables'],
+  [/^\/secrets\/?$/, () => import('./pages/secrets.js'), 'Secrets'],
 ];
 
 const main = document.getElementById('main');
