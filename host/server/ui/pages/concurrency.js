@@ -1,6 +1,6 @@
 // Concurrency limits (/concurrency): global and tag limits, created, their
-// limit changed, activated or deactivated, a tag limit reset (every slot
-// held released) and deleted, through the same REST API as the CLI.
+// limit changed, activated or deactivated, reset (every slot held released)
+// and deleted, through the same REST API as the CLI.
 
 import { h, replace, table, errorBox, keepFocus, actionButton, field } from '../dom.js';
 import { api, all } from '../api.js';
@@ -8,9 +8,11 @@ import { editForm, listPage } from './listpage.js';
 
 const isTag = (l) => l.name.startsWith('tag:');
 
-/** Releases every slot the tag limit `l` holds. */
+/** Releases every slot `l` holds: a tag limit by its reset route, a global one by `active_slots: 0`. */
 function reset(l) {
-  return api(`/concurrency_limits/tag/${encodeURIComponent(l.name.slice(4))}/reset`, {});
+  return isTag(l)
+    ? api(`/concurrency_limits/tag/${encodeURIComponent(l.name.slice(4))}/reset`, {})
+    : api(`/v2/concurrency_limits/${l.id}`, { active_slots: 0 }, { method: 'PATCH' });
 }
 
 async function draw(body, say) {
@@ -54,11 +56,11 @@ async function draw(body, say) {
         say(`${l.name} ${l.active ? 'deactivated' : 'activated'}.`);
         await keepFocus(list, load);
       }, { 'data-focus': `active-${l.id}`, 'aria-label': `${l.active ? 'Deactivate' : 'Activate'} ${l.name}` }),
-      isTag(l) ? actionButton('Reset', async () => {
+      actionButton('Reset', async () => {
         await reset(l);
         say(`Every slot of ${l.name} released.`);
         await keepFocus(list, load);
-      }, { 'data-focus': `reset-${l.id}`, 'aria-label': `Reset ${l.name}`, title: 'Release every slot held' }) : null,
+      }, { 'data-focus': `reset-${l.id}`, 'aria-label': `Reset ${l.name}`, title: 'Release every slot held' }),
       actionButton('Delete', async () => {
         if (!confirm(`Delete the concurrency limit ${l.name}?`)) return;
         await api(`/v2/concurrency_limits/${l.id}`, undefined, { method: 'DELETE' });
@@ -78,7 +80,7 @@ async function draw(body, say) {
       { label: 'Denied', cell: l => String(l.denied_slots) },
       { label: 'Limit', cell: limitEditor },
       { label: 'Actions', cell: actions },
-    ], limits, 'Global and tag limits (tag limits are named tag:<tag>; Reset releases a tag limit\'s slots); deployment and pool limits show on their pages.'));
+    ], limits, 'Global and tag limits (tag limits are named tag:<tag>; Reset releases every slot a limit holds); deployment and pool limits show on their pages.'));
   }
   replace(body, list, h('h2', {}, 'New limit'), create);
   await load();

@@ -1,13 +1,18 @@
 // Deployments: the list (parameters, schedules with pause/resume, a Run
 // button with a form generated from the flow's parameter schema) and one
-// deployment's page (/deployments/<id>: pause/resume, schedules to add,
-// pause, resume and delete, the Run form, its runs paged on the server).
+// deployment's page (/deployments/<id>: pause/resume, its concurrency limit
+// to set or clear, schedules to add, pause, resume and delete, the Run form,
+// its runs paged on the server).
 
 import { h, replace, errorBox, jsonBlock, fmtTime, keepFocus, actionButton, field } from '../dom.js';
 import { api, all } from '../api.js';
 import { resourceIds } from '../live.js';
 import { schemaForm } from './form.js';
 import { pagedRuns } from './runs.js';
+import { limitEditor } from './limit.js';
+
+/** A deployment's concurrency limit in words. */
+const atOnce = (n) => (n === null || n === undefined ? 'unlimited' : `at most ${n} at once`);
 
 function describe(s) {
   const spec = s.schedule || {};
@@ -73,7 +78,7 @@ export async function render(root, { navigate }) {
       h('h2', { id: `dep-${d.id}` }, h('a', { href: `/deployments/${d.id}` }, `${d.flow_name}/${d.name}`), d.paused ? h('span', { class: 'badge st-paused' }, 'paused') : null),
       h('p', { class: 'muted' },
         d.work_pool_name ? `pool ${d.work_pool_name}` : 'no pool',
-        d.concurrency_limit ? ` · at most ${d.concurrency_limit} at once` : '',
+        d.concurrency_limit === null || d.concurrency_limit === undefined ? '' : ` · ${atOnce(d.concurrency_limit)}`,
         (d.tags || []).length ? ` · tags ${d.tags.join(', ')}` : '',
         ` · updated ${fmtTime(d.updated)}`),
       d.description ? h('p', {}, d.description) : null,
@@ -151,7 +156,14 @@ export async function renderDetail(root, { params, navigate }) {
     h('button', { type: 'submit' }, 'Add schedule')),
   addStatus);
 
+  const limit = limitEditor('dep-limit', 'Concurrency limit (runs at once; empty: unlimited)', async (n) => {
+    await api(`/deployments/${id}`, { concurrency_limit: n }, { method: 'PATCH' });
+    await load();
+    return d.concurrency_limit;
+  });
+
   replace(root, message, head, actions, runArea, info,
+    h('section', { 'aria-labelledby': 'h-dep-limit' }, h('h2', { id: 'h-dep-limit' }, 'Concurrency'), limit.el),
     h('section', { 'aria-labelledby': 'h-schedules' }, h('h2', { id: 'h-schedules' }, 'Schedules'), schedules, addForm),
     h('section', { 'aria-labelledby': 'h-dep-runs' }, h('h2', { id: 'h-dep-runs' }, 'Runs'), runsBox.el));
 
@@ -173,7 +185,7 @@ export async function renderDetail(root, { params, navigate }) {
         h('dt', {}, 'Work pool'), h('dd', {}, d.work_pool_name ? h('a', { href: `/work-pools/${encodeURIComponent(d.work_pool_name)}` }, d.work_pool_name) : 'none'),
         h('dt', {}, 'Tags'), h('dd', {}, (d.tags || []).length ? d.tags.join(', ') : '—'),
         h('dt', {}, 'Description'), h('dd', {}, d.description || '—'),
-        h('dt', {}, 'Concurrency limit'), h('dd', {}, d.concurrency_limit ? `at most ${d.concurrency_limit} at once` : 'unlimited'),
+        h('dt', {}, 'Concurrency limit'), h('dd', {}, atOnce(d.concurrency_limit)),
         h('dt', {}, 'Paused'), h('dd', {}, d.paused ? 'yes' : 'no'),
         h('dt', {}, 'Status'), h('dd', {}, d.status || '—'),
         h('dt', {}, 'Component'), h('dd', {}, h('code', {}, String(d.component_digest || '').slice(0, 16) || '—')),
@@ -203,7 +215,9 @@ export async function renderDetail(root, { params, navigate }) {
   }
 
   async function load() {
+    const first = !d;
     d = await api(`/deployments/${id}`);
+    if (first) limit.set(d.concurrency_limit);
     draw();
   }
 

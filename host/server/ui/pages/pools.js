@@ -2,9 +2,10 @@
 // and running, pause/resume) and one pool's page (/work-pools/<name>: its
 // settings, concurrency limit to edit, workers and their heartbeats, runs).
 
-import { h, replace, errorBox, table, stateBadge, fmtTime, fmtAgo, keepFocus, actionButton, field } from '../dom.js';
+import { h, replace, errorBox, table, stateBadge, fmtTime, fmtAgo, keepFocus, actionButton } from '../dom.js';
 import { api, all, pool } from '../api.js';
 import { pagedRuns } from './runs.js';
+import { limitEditor, limitText } from './limit.js';
 
 const WORKERS_POLL_MS = 5000;
 
@@ -37,14 +38,13 @@ function statusBadge(p) {
   return stateBadge(p.status === 'READY' ? 'COMPLETED' : p.status === 'PAUSED' ? 'PAUSED' : 'FAILED', p.status);
 }
 
-const limitText = (p) => (p.concurrency_limit === null || p.concurrency_limit === undefined ? 'unlimited' : String(p.concurrency_limit));
 
 /** The columns of a pool table. */
 export const POOL_COLUMNS = [
   { label: 'Name', cell: p => h('a', { href: `/work-pools/${encodeURIComponent(p.name)}` }, p.name) },
   { label: 'Status', cell: statusBadge },
   { label: 'Workers', cell: p => (p.online === null || p.online === undefined ? '—' : `${p.online} online`) },
-  { label: 'Concurrency', cell: limitText },
+  { label: 'Concurrency', cell: p => limitText(p.concurrency_limit) },
   { label: 'Waiting', cell: p => h('a', { href: `/runs?pool=${encodeURIComponent(p.name)}&state=SCHEDULED` }, String(p.waiting)) },
   { label: 'Running', cell: p => h('a', { href: `/runs?pool=${encodeURIComponent(p.name)}&state=RUNNING` }, String(p.running)) },
 ];
@@ -85,27 +85,16 @@ export async function renderDetail(root, { params }) {
   const message = h('p', { role: 'status', 'aria-live': 'polite', class: 'muted' });
   const head = h('div'), actions = h('div', { class: 'actions' }), info = h('div');
   const workersBox = h('div', {}, 'Loading…');
-  const limitIn = h('input', { type: 'number', min: '0', step: '1', placeholder: 'unlimited' });
-  const limitStatus = h('div', { role: 'status', 'aria-live': 'polite' });
-  const limitForm = h('form', { class: 'filters', onsubmit: async (e) => {
-    e.preventDefault();
-    limitStatus.replaceChildren();
-    const v = limitIn.value.trim();
-    const n = v === '' ? null : Number(v);
-    if (n !== null && (!Number.isInteger(n) || n < 0)) { replace(limitStatus, errorBox('The limit is a whole number, 0 or more (empty: unlimited).')); return; }
-    try {
-      await api(path, { concurrency_limit: n }, { method: 'PATCH' });
-      await load();
-      limitStatus.textContent = n === null && p.concurrency_limit !== null && p.concurrency_limit !== undefined
-        ? `The server kept the limit of ${p.concurrency_limit}: it cannot be cleared through the API yet.`
-        : `Concurrency limit saved: ${limitText(p)}.`;
-    } catch (err) { replace(limitStatus, errorBox(err)); }
-  } }, field('pool-limit', 'Concurrency limit (runs at once; empty: unlimited)', limitIn), h('button', { type: 'submit' }, 'Save limit'));
+  const limit = limitEditor('pool-limit', 'Concurrency limit (runs at once; empty: unlimited)', async (n) => {
+    await api(path, { concurrency_limit: n }, { method: 'PATCH' });
+    await load();
+    return p.concurrency_limit;
+  });
   const runsBox = pagedRuns({ work_pools: { name: { any_: [name] } } }, { label: 'Runs in this pool' });
   let p = null, counts = { waiting: 0, running: 0 }, timer = null, disposed = false;
 
   replace(root, message, head, actions, info,
-    h('section', { 'aria-labelledby': 'h-limit' }, h('h2', { id: 'h-limit' }, 'Concurrency'), limitForm, limitStatus),
+    h('section', { 'aria-labelledby': 'h-limit' }, h('h2', { id: 'h-limit' }, 'Concurrency'), limit.el),
     h('section', { 'aria-labelledby': 'h-workers' }, h('h2', { id: 'h-workers' }, 'Workers'), workersBox),
     h('section', { 'aria-labelledby': 'h-pool-runs' }, h('h2', { id: 'h-pool-runs' }, 'Runs'), runsBox.el));
 
@@ -121,7 +110,7 @@ export async function renderDetail(root, { params }) {
       h('dt', {}, 'Status'), h('dd', {}, p.status || '—'),
       h('dt', {}, 'Type'), h('dd', {}, p.type || p.pool_type || '—'),
       h('dt', {}, 'Paused'), h('dd', {}, p.is_paused ? 'yes' : 'no'),
-      h('dt', {}, 'Concurrency limit'), h('dd', {}, limitText(p)),
+      h('dt', {}, 'Concurrency limit'), h('dd', {}, limitText(p.concurrency_limit)),
       h('dt', {}, 'Waiting'), h('dd', {}, String(counts.waiting)),
       h('dt', {}, 'Running'), h('dd', {}, String(counts.running)),
       h('dt', {}, 'Description'), h('dd', {}, p.description || '—'),
@@ -133,7 +122,7 @@ export async function renderDetail(root, { params }) {
     const [pool, waiting, running] = await Promise.all([api(path), count(['SCHEDULED', 'PENDING']), count(['RUNNING', 'CANCELLING'])]);
     const first = !p;
     p = pool; counts = { waiting, running };
-    if (first) limitIn.value = p.concurrency_limit ?? '';
+    if (first) limit.set(p.concurrency_limit);
     draw();
   }
 

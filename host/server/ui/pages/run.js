@@ -60,8 +60,9 @@ export async function render(root, { params, navigate }) {
     } catch (e) { message.textContent = String(e.message || e); }
   }
 
-  // Retry as a new run of the deployment: weft's workers do not claim a
-  // finished run set back to Scheduled.
+  // Run again: a new run of the deployment with the same parameters. (Retry
+  // instead sets this same run to AwaitingRetry, forced; a worker of its
+  // pool claims it again, as a Prefect worker does.)
   async function rerun() {
     message.textContent = 'Creating a new run…';
     try {
@@ -82,7 +83,9 @@ export async function render(root, { params, navigate }) {
       h('button', { type: 'button', 'data-focus': 'cancel', disabled: terminal || run.state_type === 'CANCELLING',
         onclick: () => act('Cancel', { state: { type: 'CANCELLING', message: 'Cancelled from the UI' } }) }, 'Cancel'),
       h('button', { type: 'button', class: 'secondary', 'data-focus': 'retry', disabled: !terminal,
-        title: 'Schedule this run again (AwaitingRetry), as Prefect\'s UI does',
+        title: run.work_pool_name
+          ? `Schedule this same run again (AwaitingRetry): a worker of pool ${run.work_pool_name} claims and runs it`
+          : 'Schedule this same run again (AwaitingRetry); it has no work pool, so no worker claims it',
         onclick: () => act('Retry', { state: { type: 'SCHEDULED', name: 'AwaitingRetry', message: 'Retried from the UI' }, force: true }) }, 'Retry'),
       h('button', { type: 'button', class: 'secondary', 'data-focus': 'rerun', disabled: !terminal || !run.deployment_id,
         title: run.deployment_id ? 'A new run of the same deployment with the same parameters' : 'Only runs of a deployment can be run again',
