@@ -31,12 +31,18 @@ export function tempHome(name) {
 /**
  * Starts a server (extra `args` to `weft server start`; over `home` when
  * given, else a fresh one; removed at the end either way) and a browser.
- * Returns `{base, call, api, open, errors, stop}`: `call(path, body, method)`
- * answers `{status, body}`, `api` the body or throws on a 4xx/5xx, `open(path)`
- * a new page at `path`, `errors` what went wrong in any page (external
- * requests, page errors, console errors), `stop()` ends it all.
+ * Returns `{base, call, api, open, errors, stop, closePages}`:
+ * `call(path, body, method)` answers `{status, body}`, `api` the body or
+ * throws on a 4xx/5xx, `open(path)` a new page at `path`, `errors` what went
+ * wrong in any page (external requests, page errors, console errors),
+ * `stop()` ends it all, `closePages()` closes every page still open (a
+ * failed test's, whose event stream would hold one of the browser's few
+ * connections to the server).
+ * Options: `ignoreConsole`, a RegExp of console errors not to count (say the
+ * browser's log of a 422 a test provokes); `acceptDialogs`, accept every
+ * confirm() (else the browser dismisses them).
  */
-export async function startWeft(name, args = [], { home = tempHome(name) } = {}) {
+export async function startWeft(name, args = [], { home = tempHome(name), ignoreConsole = null, acceptDialogs = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), `weft-${name}-chromium-`));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -80,12 +86,22 @@ export async function startWeft(name, args = [], { home = tempHome(name) } = {})
     return route.abort();
   });
 
+  const pages = new Set();
   async function open(path) {
     const page = await browser.newPage();
+    pages.add(page);
+    page.on('close', () => pages.delete(page));
     page.on('pageerror', (e) => errors.push(`${path}: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`${path}: console ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !(ignoreConsole && ignoreConsole.test(m.text()))) errors.push(`${path}: console ${m.text()}`);
+    });
+    if (acceptDialogs) page.on('dialog', (d) => d.accept());
     await page.goto(`${base}${path}`);
     return page;
+  }
+
+  async function closePages() {
+    for (const page of [...pages]) await page.close().catch(() => {});
   }
 
   async function stop() {
@@ -96,5 +112,5 @@ export async function startWeft(name, args = [], { home = tempHome(name) } = {})
     rmSync(profile, { recursive: true, force: true });
   }
 
-  return { base, call, api, open, errors, stop };
+  return { base, call, api, open, errors, stop, closePages };
 }

@@ -1,52 +1,21 @@
 // Browser tests of the UI's detail and editing pages: a deployment's page
-// (pause/resume, schedules, the Run form, its runs), a work pool's page
-// (pause, concurrency, workers), the runs list's custom date range and the
-// dashboard's, the edits of variables, concurrency limits, automations and
-// secrets, and a flow run's page (every log line reachable, Retry).
-// A real `weft server start` (target/release/weft) over a fresh SQLite home,
-// driven through Debian's chromium by playwright-core; data seeded through
-// the REST API. Run with `node --test pages.test.mjs` here.
+// (pause/resume, schedules, the Run form, its concurrency limit set and
+// cleared, its runs), a work pool's page (pause, concurrency limit set and
+// cleared, workers), the runs list's custom date range and the dashboard's,
+// the edits of variables, concurrency limits (a global one reset with a slot
+// held), automations and secrets, and a flow run's page (every log line
+// reachable, Retry).
+// A real `weft server start` over a fresh SQLite home, driven through
+// Debian's chromium (the set-up of harness.mjs); data seeded through the
+// REST API. Run with `node --test pages.test.mjs` here.
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
+import { startWeft } from './harness.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const LOG_LINES = 6000;
-let server, base, browser, home, profile;
+let weft, base, call, api, open, errors;
 let flow, dep, logRun, failedRun;
-const errors = [];
-const pages = new Set();
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    }).on('error', fail);
-  });
-}
-
-async function call(path, body, method) {
-  const resp = await fetch(`${base}/api${path}`, {
-    method: method || (body === undefined ? 'GET' : 'POST'),
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await resp.text();
-  return { status: resp.status, body: text ? JSON.parse(text) : null };
-}
-
-async function api(path, body, method) {
-  const r = await call(path, body, method);
-  if (r.status >= 400) throw new Error(`${path}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
 
 /** A flow run of `flow` at `type`/`name`, expected to start at `at` (ISO). */
 async function runAt(at, type, name, extra = {}) {
@@ -60,20 +29,10 @@ async function runAt(at, type, name, extra = {}) {
 }
 
 before(async () => {
-  home = mkdtempSync(join(tmpdir(), 'weft-ui-pages-home-'));
-  profile = mkdtempSync(join(tmpdir(), 'weft-ui-pages-chromium-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(join(ROOT, 'target/release/weft'), ['server', 'start', '--port', String(port), '--no-scheduler'], {
-    env: { ...process.env, WEFT_HOME: home, HOME: home, WEFT_API_URL: '' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; ; i++) {
-    try { await api('/health'); break; } catch (e) {
-      if (i > 100) throw e;
-      await new Promise(r => setTimeout(r, 100));
-    }
-  }
+  // The tests provoke 422s (bad input, shown to the user) and the workers
+  // route may answer 404 (not on every server yet): the browser logs those.
+  weft = await startWeft('ui-pages', ['--no-scheduler'], { ignoreConsole: /status of (404|422) /, acceptDialogs: true });
+  ({ base, call, api, open, errors } = weft);
   await api('/work_pools/', { name: 'pool-a', type: 'wasm' });
   flow = await api('/flows/', { name: 'pages-flow', tags: [], labels: {} });
   dep = await api('/deployments/', { name: 'nightly', flow_id: flow.id, work_pool_name: 'pool-a', tags: ['etl'],
@@ -93,48 +52,13 @@ before(async () => {
       name: 'pages', level: 20, message: `log line ${at + j}`, timestamp: new Date(t0 + (at + j) * 10).toISOString(),
       flow_run_id: logRun.id })));
   }
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-    viewport: { width: 1366, height: 768 },
-  });
-  // No request may leave the server.
-  await browser.route('**/*', (route) => {
-    if (route.request().url().startsWith(base)) return route.continue();
-    errors.push(`external request ${route.request().url()}`);
-    return route.abort();
-  });
 });
 
 // A failed test leaves its page open: close it, or its event stream holds
 // one of the browser's few connections to the server.
-afterEach(async () => {
-  for (const page of [...pages]) await page.close().catch(() => {});
-});
+afterEach(() => weft?.closePages());
 
-after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  rmSync(home, { recursive: true, force: true });
-  rmSync(profile, { recursive: true, force: true });
-});
-
-async function open(path) {
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => errors.push(`${path}: ${e.message}`));
-  pages.add(page);
-  page.on('close', () => pages.delete(page));
-  page.on('console', (m) => {
-    // The tests provoke 422s (bad input, shown to the user) and the workers
-    // route may answer 404 (not on every server yet): the browser logs those.
-    if (m.type() === 'error' && !/status of (404|422) /.test(m.text())) errors.push(`${path}: console ${m.text()}`);
-  });
-  page.on('dialog', (d) => d.accept());
-  await page.goto(`${base}${path}`);
-  return page;
-}
+after(() => weft?.stop());
 
 const main = (page) => page.locator('main');
 const focused = (page) => page.evaluate(() => document.activeElement && (document.activeElement.getAttribute('aria-label') || document.activeElement.textContent));
@@ -229,6 +153,29 @@ test('the Run form on the deployment page creates a run with the parameters give
   assert.deepEqual(errors, []);
 });
 
+test('a deployment\'s concurrency limit is changed, then cleared to unlimited, and it persists', async () => {
+  const page = await open(`/deployments/${dep.id}`);
+  await page.getByRole('heading', { level: 1, name: /nightly/ }).waitFor();
+  const input = page.getByLabel('Concurrency limit (runs at once; empty: unlimited)');
+  assert.equal(await input.inputValue(), '2');
+  await input.fill('4');
+  await page.getByRole('button', { name: 'Save limit' }).click();
+  await page.getByText('Concurrency limit saved: 4.').waitFor();
+  assert.equal((await api(`/deployments/${dep.id}`)).concurrency_limit, 4);
+  await main(page).getByText('at most 4 at once').waitFor();
+  // Cleared, by keyboard.
+  await input.fill('');
+  await input.press('Enter');
+  await page.getByText('Concurrency limit saved: unlimited.').waitFor();
+  assert.equal((await api(`/deployments/${dep.id}`)).concurrency_limit, null);
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: /nightly/ }).waitFor();
+  assert.equal(await page.getByLabel('Concurrency limit (runs at once; empty: unlimited)').inputValue(), '');
+  assert.match(await main(page).locator('dl').innerText(), /Concurrency limit\s+unlimited/);
+  await page.close();
+  assert.deepEqual(errors, []);
+});
+
 test('a work pool page: pause, concurrency limit, workers, runs', async () => {
   // A worker heartbeats: the server records it.
   await api('/work_pools/pool-a/workers/heartbeat', { name: 'worker-1', heartbeat_interval_seconds: 30 });
@@ -256,6 +203,15 @@ test('a work pool page: pause, concurrency limit, workers, runs', async () => {
   await page.reload();
   await page.getByRole('heading', { level: 1, name: /pool-a/ }).waitFor();
   assert.equal(await page.getByLabel(/Concurrency limit/).inputValue(), '7');
+  // Cleared (an empty field): unlimited, and it persists.
+  await page.getByLabel(/Concurrency limit/).fill('');
+  await page.getByRole('button', { name: 'Save limit' }).click();
+  await page.getByText('Concurrency limit saved: unlimited.').waitFor();
+  assert.equal((await api('/work_pools/pool-a')).concurrency_limit, null);
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: /pool-a/ }).waitFor();
+  assert.equal(await page.getByLabel(/Concurrency limit/).inputValue(), '');
+  assert.match(await main(page).locator('dl').innerText(), /Concurrency limit\s+unlimited/);
   // Pause and resume by keyboard.
   await page.getByRole('button', { name: 'Pause', exact: true }).focus();
   await page.keyboard.press('Enter');
@@ -388,6 +344,27 @@ test('concurrency limits are created, edited, reset and deleted', async () => {
   assert.deepEqual(errors, []);
 });
 
+test('a global limit with a slot held is reset from the UI', async () => {
+  const limit = await api('/v2/concurrency_limits/', { name: 'api-calls', limit: 2 });
+  await api('/v2/concurrency_limits/increment-with-lease', { names: ['api-calls'], slots: 1, mode: 'concurrency', lease_duration: 300 });
+  assert.equal((await api('/v2/concurrency_limits/api-calls')).active_slots, 1);
+  const page = await open('/concurrency');
+  const row = page.getByRole('row', { name: /api-calls/ });
+  await row.getByRole('cell', { name: '1 / 2' }).waitFor();
+  // By keyboard: the focus stays on Reset.
+  await row.getByRole('button', { name: 'Reset api-calls' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByText('Every slot of api-calls released.').waitFor();
+  await row.getByRole('cell', { name: '0 / 2' }).waitFor();
+  assert.equal(await focused(page), 'Reset api-calls');
+  assert.equal((await api('/v2/concurrency_limits/api-calls')).active_slots, 0);
+  await page.reload();
+  await page.getByRole('row', { name: /api-calls/ }).getByRole('cell', { name: '0 / 2' }).waitFor();
+  await api(`/v2/concurrency_limits/${limit.id}`, undefined, 'DELETE');
+  await page.close();
+  assert.deepEqual(errors, []);
+});
+
 test('automations are created from JSON (422 shown), disabled, enabled and deleted', async () => {
   const page = await open('/automations');
   await page.getByRole('heading', { level: 1, name: 'Automations' }).waitFor();
@@ -492,6 +469,8 @@ test('Retry sets a finished run to AwaitingRetry; Cancel stays', async () => {
   const page = await open(`/runs/${failedRun.id}`);
   await page.getByRole('heading', { level: 1 }).getByText('Failed').waitFor();
   assert.equal(await page.getByRole('button', { name: 'Cancel' }).isDisabled(), true);
+  // A run of no pool: its title says no worker claims it (e2e.test.mjs retries one a worker runs).
+  assert.match(await page.getByRole('button', { name: 'Retry' }).getAttribute('title'), /AwaitingRetry.*no work pool/);
   await page.getByRole('button', { name: 'Retry' }).focus();
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1 }).getByText('AwaitingRetry').waitFor({ timeout: 20000 });
