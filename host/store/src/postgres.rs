@@ -140,9 +140,7 @@ WITH new_state AS (
 UPDATE task_runs SET state_id = $2, state_type = $3, state_name = $4, state_timestamp = $5,
     run_count = run_count + $6,
     start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
-    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END,
-    worker_name = CASE WHEN $3 = 'SCHEDULED' AND state_type IN ('COMPLETED', 'FAILED',
-        'CANCELLED', 'CRASHED') THEN NULL ELSE worker_name END
+    end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
 WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
 
 const TERMINAL: &str = "('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')";
