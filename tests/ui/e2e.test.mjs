@@ -115,7 +115,23 @@ test('upload, deploy, run with parameters, watch it complete, retry it, cancel a
   assert.ok(tasks.length >= 1 && tasks.every(t => t.state.type === 'CANCELLED'), JSON.stringify(tasks.map(t => t.state.type)));
 
   if (SHOTS) {
-    for (const [path, name] of [['/', 'dashboard'], ['/runs', 'flow-runs'], [`/deployments/${deployment.id}`, 'deployment'],
+    // More runs for the pictures: a bigger fan-out and a few more of each.
+    const big = await weft.api(`/deployments/${deployment.id}/create_flow_run`, { parameters: { n: 400 } });
+    const more = [];
+    for (let i = 0; i < 12; i++) {
+      more.push(await weft.api(`/deployments/${deployment.id}/create_flow_run`, { parameters: { n: 3 + i } }));
+    }
+    for (const r of [big, ...more]) {
+      for (let i = 0; (await weft.api(`/flow_runs/${r.id}`)).state.type !== 'COMPLETED'; i++) {
+        assert.ok(i < 1200, `run ${r.id} did not complete`);
+        await new Promise(res => setTimeout(res, 100));
+      }
+    }
+    await page.goto(`${weft.base}/runs/${big.id}`);
+    await page.getByText('400 task runs').waitFor({ timeout: 20000 });
+    await page.locator('#h-tasks').evaluate((el) => el.scrollIntoView());
+    await shot(page, 'flow-run-gantt');
+    for (const [path, name] of [['/?window=1h', 'dashboard'], ['/runs', 'flow-runs'], [`/deployments/${deployment.id}`, 'deployment'],
       ['/work-pools/ui-pool', 'work-pool']]) {
       await page.goto(`${weft.base}${path}`);
       await page.getByRole('heading', { level: 1 }).waitFor();
