@@ -12,7 +12,7 @@ mod sdk;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sdk::{REDACTED, Weft, project, repo_dir, repo_root, task_run};
+use sdk::{Weft, project, repo_dir, repo_root, task_run};
 use serde_json::{Value, json};
 
 const HELLO: &str = "examples/javascript/hello";
@@ -252,119 +252,27 @@ fn a_task_exception_fails_the_task_with_its_traceback() {
 
 #[test]
 fn flow_retries_rerun_the_body() {
-    let weft = Weft::new();
-    weft.run_flow(&project(GUEST), &["--flow", "always-fails"])
-        .assert_failed();
-    let inspected = weft.inspect_last();
-    assert_eq!(inspected["flow_run"]["run_count"], 3);
-    assert_eq!(inspected["flow_run"]["state"]["type"], "FAILED");
+    sdk::flow_retries_rerun_the_body(GUEST);
 }
 
 #[test]
 fn a_task_timeout_ends_timed_out() {
-    let weft = Weft::new();
-    let run = weft.run_flow(&project(GUEST), &["--flow", "task-timeout"]);
-    run.assert_failed();
-    assert!(
-        run.stderr.contains("task 'slow' timed out"),
-        "{}",
-        run.stderr
-    );
-    let inspected = weft.inspect_last();
-    assert_eq!(
-        task_run(&inspected, "slow-0")["state"]["name"],
-        "TimedOut",
-        "{inspected:#}"
-    );
+    sdk::a_task_timeout_ends_timed_out(GUEST);
 }
 
 #[test]
 fn secrets_must_be_granted() {
-    let weft = Weft::new();
-    let wasm = project(GUEST);
-    let value = "tok-9f8e7d6c5b4a";
-    weft.set_secret("API_TOKEN", value);
-
-    let refused = weft.run_flow(&wasm, &["--flow", "use-secret"]);
-    refused.assert_failed();
-    assert!(refused.stderr.contains("not granted"), "{}", refused.stderr);
-    assert!(refused.stderr.contains("SecretError"), "{}", refused.stderr);
-
-    let granted = weft.run_flow(
-        &wasm,
-        &["--flow", "use-secret", "--allow-secret", "API_TOKEN"],
-    );
-    granted.assert_ok();
-    assert_eq!(granted.last_line(), "true");
-    assert!(
-        granted
-            .stdout
-            .contains(&format!("got API_TOKEN ({} chars)", value.len())),
-        "{}",
-        granted.stdout
-    );
-    assert!(!granted.stdout.contains(value));
+    sdk::secrets_must_be_granted(GUEST);
 }
 
 #[test]
 fn secret_values_are_redacted_from_logs_and_prints() {
-    let weft = Weft::new();
-    let value = "hunter2-very-secret-value";
-    weft.set_secret("API_TOKEN", value);
-    let run = weft.run_flow(
-        &project(GUEST),
-        &[
-            "--flow",
-            "log-secret",
-            "--param",
-            "name=API_TOKEN",
-            "--allow-secret",
-            "API_TOKEN",
-        ],
-    );
-    run.assert_ok();
-    assert_eq!(run.last_line(), r#""done""#);
-    assert!(!run.stdout.contains(value), "{}", run.stdout);
-    assert!(!run.stderr.contains(value), "{}", run.stderr);
-    for line in [
-        format!("the secret is {REDACTED}"),
-        format!("printed: {REDACTED}"),
-    ] {
-        assert!(run.stdout.contains(&line), "{line}: {}", run.stdout);
-    }
-    let logs = weft.run(&["flow-run", "logs", &weft.last_run_id()]);
-    logs.assert_ok();
-    assert!(!logs.stdout.contains(value), "{}", logs.stdout);
-    assert!(
-        logs.stdout.contains(&format!("the secret is {REDACTED}")),
-        "{}",
-        logs.stdout
-    );
+    sdk::secret_values_are_redacted_from_logs_and_prints(GUEST);
 }
 
 #[test]
 fn a_missing_parameter_fails_before_the_flow_starts() {
-    let weft = Weft::new();
-    let run = weft.run_flow(&project(GUEST), &["--flow", "log-secret"]);
-    run.assert_failed();
-    assert!(
-        run.stderr
-            .contains("invalid parameters for flow 'log-secret': missing 'name'"),
-        "{}",
-        run.stderr
-    );
-    let echo = weft.run_flow(
-        &project(GUEST),
-        &[
-            "--flow",
-            "echo",
-            "--quiet",
-            "--param",
-            r#"value={"a":[1,2.5,null]}"#,
-        ],
-    );
-    echo.assert_ok();
-    assert_eq!(echo.last_line(), r#"{"a":[1,2.5,null]}"#);
+    sdk::a_missing_parameter_fails_before_the_flow_starts(GUEST);
 }
 
 #[test]

@@ -14,6 +14,15 @@ fn root(s: &common::Server) -> String {
     s.base.trim_end_matches("/api").to_string()
 }
 
+/// GETs `path` (from the server's root, not `/api`).
+async fn get(s: &common::Server, path: &str) -> reqwest::Response {
+    s.client
+        .get(format!("{}{path}", root(s)))
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_page_is_served_at_root_and_for_app_paths() {
     let s = common::start().await;
@@ -23,12 +32,7 @@ async fn the_page_is_served_at_root_and_for_app_paths() {
         "/runs/01a232f7-1263-7624-b62c-71b4bc582f68",
         "/deployments?x=1",
     ] {
-        let resp = s
-            .client
-            .get(format!("{}{path}", root(&s)))
-            .send()
-            .await
-            .unwrap();
+        let resp = get(&s, path).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         let ty = resp.headers()[CONTENT_TYPE].to_str().unwrap().to_string();
         assert_eq!(ty, "text/html; charset=utf-8", "{path}");
@@ -68,12 +72,7 @@ async fn every_asset_loads_with_its_content_type_and_revalidates() {
             .unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{url}");
     }
-    let missing = s
-        .client
-        .get(format!("{}/ui/nope.js", root(&s)))
-        .send()
-        .await
-        .unwrap();
+    let missing = get(&s, "/ui/nope.js").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
@@ -115,12 +114,7 @@ fn every_module_import_is_embedded() {
 async fn unknown_api_paths_still_answer_json_404() {
     let s = common::start().await;
     for path in ["/api/nope", "/api/flow_runs/x/nope", "/api", "/hooks"] {
-        let resp = s
-            .client
-            .get(format!("{}{path}", root(&s)))
-            .send()
-            .await
-            .unwrap();
+        let resp = get(&s, path).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(resp.headers()[CONTENT_TYPE], "application/json", "{path}");
         let body: serde_json::Value = resp.json().await.unwrap();

@@ -334,6 +334,124 @@ impl Drop for Server {
 
 // The end-to-end checks that both SDK suites run on their own guests.
 
+/// A flow with retries reruns its body: three attempts, then Failed.
+pub fn flow_retries_rerun_the_body(guest: &str) {
+    let weft = Weft::new();
+    weft.run_flow(&project(guest), &["--flow", "always-fails"])
+        .assert_failed();
+    let inspected = weft.inspect_last();
+    assert_eq!(inspected["flow_run"]["run_count"], 3);
+    assert_eq!(inspected["flow_run"]["state"]["type"], "FAILED");
+}
+
+/// A task over its timeout fails the flow and ends `TimedOut`.
+pub fn a_task_timeout_ends_timed_out(guest: &str) {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(guest), &["--flow", "task-timeout"]);
+    run.assert_failed();
+    assert!(
+        run.stderr.contains("task 'slow' timed out"),
+        "{}",
+        run.stderr
+    );
+    let inspected = weft.inspect_last();
+    assert_eq!(
+        task_run(&inspected, "slow-0")["state"]["name"],
+        "TimedOut",
+        "{inspected:#}"
+    );
+}
+
+/// A secret is readable only when granted, and its value is never printed.
+pub fn secrets_must_be_granted(guest: &str) {
+    let weft = Weft::new();
+    let wasm = project(guest);
+    let value = "tok-9f8e7d6c5b4a";
+    weft.set_secret("API_TOKEN", value);
+
+    let refused = weft.run_flow(&wasm, &["--flow", "use-secret"]);
+    refused.assert_failed();
+    assert!(refused.stderr.contains("not granted"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("SecretError"), "{}", refused.stderr);
+
+    let granted = weft.run_flow(
+        &wasm,
+        &["--flow", "use-secret", "--allow-secret", "API_TOKEN"],
+    );
+    granted.assert_ok();
+    assert_eq!(granted.last_line(), "true");
+    assert!(
+        granted
+            .stdout
+            .contains(&format!("got API_TOKEN ({} chars)", value.len())),
+        "{}",
+        granted.stdout
+    );
+    assert!(!granted.stdout.contains(value));
+}
+
+/// A granted secret's value is redacted from logs, prints and `flow-run logs`.
+pub fn secret_values_are_redacted_from_logs_and_prints(guest: &str) {
+    let weft = Weft::new();
+    let value = "hunter2-very-secret-value";
+    weft.set_secret("API_TOKEN", value);
+    let run = weft.run_flow(
+        &project(guest),
+        &[
+            "--flow",
+            "log-secret",
+            "--param",
+            "name=API_TOKEN",
+            "--allow-secret",
+            "API_TOKEN",
+        ],
+    );
+    run.assert_ok();
+    assert_eq!(run.last_line(), r#""done""#);
+    assert!(!run.stdout.contains(value), "{}", run.stdout);
+    assert!(!run.stderr.contains(value), "{}", run.stderr);
+    for line in [
+        format!("the secret is {REDACTED}"),
+        format!("printed: {REDACTED}"),
+    ] {
+        assert!(run.stdout.contains(&line), "{line}: {}", run.stdout);
+    }
+    let logs = weft.run(&["flow-run", "logs", &weft.last_run_id()]);
+    logs.assert_ok();
+    assert!(!logs.stdout.contains(value), "{}", logs.stdout);
+    assert!(
+        logs.stdout.contains(&format!("the secret is {REDACTED}")),
+        "{}",
+        logs.stdout
+    );
+}
+
+/// A missing parameter fails the run before the flow starts; JSON
+/// parameters round-trip.
+pub fn a_missing_parameter_fails_before_the_flow_starts(guest: &str) {
+    let weft = Weft::new();
+    let run = weft.run_flow(&project(guest), &["--flow", "log-secret"]);
+    run.assert_failed();
+    assert!(
+        run.stderr
+            .contains("invalid parameters for flow 'log-secret': missing 'name'"),
+        "{}",
+        run.stderr
+    );
+    let echo = weft.run_flow(
+        &project(guest),
+        &[
+            "--flow",
+            "echo",
+            "--quiet",
+            "--param",
+            r#"value={"a":[1,2.5,null]}"#,
+        ],
+    );
+    echo.assert_ok();
+    assert_eq!(echo.last_line(), r#"{"a":[1,2.5,null]}"#);
+}
+
 /// A flow that never ends is stopped by fuel, then by wall time, and
 /// ends Crashed with the reason.
 pub fn an_infinite_loop_ends_with_a_clear_reason(guest: &str) {
