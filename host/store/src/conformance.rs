@@ -1758,6 +1758,56 @@ pub async fn checked_state_sequences<S: Store>(store: &S) {
             .await,
         Err(StoreError::NotFound(_))
     ));
+    // A short run's Running and Completed together (both allowed in turn):
+    // both recorded in order, the times and count as one by one, and the
+    // same call replayed is refused (the run is Completed).
+    let mut run = flow_run("f", "short", 0);
+    run.state = at(State::pending(), base_time());
+    store.create_flow_run(&run).await.expect("create");
+    let running = at(
+        State::running().with_message("starting"),
+        base_time() + Duration::seconds(1),
+    );
+    let done = at(
+        State::completed(json!({"rows": 3})),
+        base_time() + Duration::seconds(2),
+    );
+    let both = [running.clone(), done.clone()];
+    let outcomes = store
+        .set_flow_run_states_checked(run.id, &both, false)
+        .await
+        .expect("states");
+    assert_eq!(
+        outcomes,
+        [
+            Transition::Accepted(running.clone()),
+            Transition::Accepted(done.clone())
+        ]
+    );
+    let read = store
+        .read_flow_run(run.id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(read.state, done);
+    assert_eq!(read.run_count, 1);
+    assert_eq!(read.start_time, Some(running.timestamp));
+    assert_eq!(read.end_time, Some(done.timestamp));
+    let history = store.read_flow_run_states(run.id).await.expect("history");
+    assert_eq!(history, [run.state.clone(), running, done.clone()]);
+    let outcomes = store
+        .set_flow_run_states_checked(run.id, &both, false)
+        .await
+        .expect("replayed");
+    assert!(matches!(outcomes[..], [Transition::Rejected { .. }]));
+    assert_eq!(
+        store
+            .read_flow_run_states(run.id)
+            .await
+            .expect("history")
+            .len(),
+        3
+    );
 }
 
 fn deployment(name: &str, flow: &str) -> Deployment {

@@ -76,10 +76,6 @@ async fn exec(conn: &mut PgConnection, q: &Sql) -> Result<u64, sqlx::Error> {
 const INSERT_FLOW: &str =
     "INSERT INTO flows (id, name, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
 
-const INSERT_FLOW_RUN_STATE: &str = "\
-INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data, scheduled_time)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
-
 const INSERT_TASK_RUN_STATE: &str = "\
 INSERT INTO task_run_states (id, task_run_id, type, name, timestamp, message, data, scheduled_time)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
@@ -131,6 +127,41 @@ new_state AS (
     make_flow_run_state_current!()
 );
 
+/// Several states of the flow run `$1` recorded and the last one made
+/// current, in one statement, when its current state type is one of `$2`
+/// and the first state (id `$13`) is not recorded yet (they are recorded
+/// together or not at all): `$3` to `$9` are the states' ids, types,
+/// names, timestamps, messages, data and scheduled times (in order); `$10`
+/// is how many are RUNNING, `$11` the first RUNNING one's timestamp, `$12`
+/// the last terminal one's. Returns how many states it
+/// recorded, and no row when it changed nothing. (Used only when every
+/// step is allowed after the one before and none is SCHEDULED.)
+const SET_FLOW_RUN_STATES_CHECKED: &str = "\
+WITH allowed AS (
+    SELECT id FROM flow_runs WHERE id = $1 AND state_type = ANY($2)
+    AND NOT EXISTS (SELECT 1 FROM flow_run_states WHERE id = $13) FOR UPDATE),
+new_states AS (
+    INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message, data,
+        scheduled_time)
+    SELECT s.id, a.id, s.type, s.name, s.ts, s.message, s.data, s.scheduled
+    FROM allowed a, unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+        $8::text[], $9::timestamptz[]) WITH ORDINALITY AS s(id, type, name, ts, message, data,
+        scheduled, n)
+    ORDER BY s.n
+    ON CONFLICT (id) DO NOTHING RETURNING 1),
+last AS (
+    SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[],
+        $9::timestamptz[]) WITH ORDINALITY AS l(id, type, name, ts, scheduled, n)
+    ORDER BY l.n DESC LIMIT 1)
+UPDATE flow_runs r SET state_id = l.id, state_type = l.type, state_name = l.name,
+    state_timestamp = l.ts, state_scheduled_time = l.scheduled,
+    run_count = run_count + $10,
+    start_time = COALESCE(start_time, $11),
+    end_time = COALESCE($12, end_time)
+FROM last l
+WHERE r.id = $1 AND EXISTS (SELECT 1 FROM allowed)
+RETURNING (SELECT count(*) FROM new_states)";
+
 /// [`SET_FLOW_RUN_STATE`] for task runs.
 const SET_TASK_RUN_STATE: &str = "\
 WITH new_state AS (
@@ -142,6 +173,20 @@ UPDATE task_runs SET state_id = $2, state_type = $3, state_name = $4, state_time
     start_time = CASE WHEN $6 = 1 THEN COALESCE(start_time, $5) ELSE start_time END,
     end_time = CASE WHEN $7 = 1 THEN $5 ELSE end_time END
 WHERE id = $1 AND EXISTS (SELECT 1 FROM new_state)";
+
+/// A claim of the runs `$1`: each gets a Pending state (ids `$2`, type
+/// `$3`, name `$4`, timestamp `$5`, message `$6`) and the claimer `$7`, in
+/// one statement.
+const CLAIM_FLOW_RUNS: &str = "\
+WITH pending AS (
+    INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message)
+    SELECT c.state_id, c.run_id, $3, $4, $5, $6
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(run_id, state_id, n)
+    ORDER BY c.n
+    RETURNING flow_run_id, id)
+UPDATE flow_runs r SET state_id = p.id, state_type = $3, state_name = $4, state_timestamp = $5,
+    state_scheduled_time = NULL, worker_name = $7, heartbeat = $5
+FROM pending p WHERE r.id = p.flow_run_id";
 
 const TERMINAL: &str = "('COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED')";
 
@@ -260,20 +305,29 @@ impl Write for CreateFlowRun {
             let r = &self.0;
             let s = &r.state;
             let what = || format!("flow run {}", r.id);
-            // The flow is recorded in the same statement: a new one through
-            // the CTE (whose row the outer insert cannot see yet, hence
-            // RETURNING), an existing one by name.
-            sqlx::query(
+            // One statement records the flow (a new one through the CTE,
+            // whose row the outer insert cannot see yet, hence RETURNING;
+            // an existing one by name), the first state and the run (the
+            // state's foreign key is checked at the statement's end, when
+            // the run is there). A state id already recorded inserts
+            // nothing.
+            let inserted = sqlx::query(
                 "WITH new_flow AS (
                     INSERT INTO flows (id, name, created) VALUES ($20, $3, $9)
-                    ON CONFLICT (name) DO NOTHING RETURNING id)
+                    ON CONFLICT (name) DO NOTHING RETURNING id),
+                 first_state AS (
+                    INSERT INTO flow_run_states (id, flow_run_id, type, name, timestamp, message,
+                        data, scheduled_time)
+                    VALUES ($12, $1, $13, $14, $15, $21, $22, $19)
+                    ON CONFLICT (id) DO NOTHING RETURNING 1)
                  INSERT INTO flow_runs (id, name, flow_id, flow_name, component_digest, deployment_name,
                     parameters, tags, run_count, created, start_time, end_time, state_id, state_type,
                     state_name, state_timestamp, deployment_id, work_pool_name, expected_start_time,
                     state_scheduled_time)
-                 VALUES ($1, $2, COALESCE((SELECT id FROM new_flow),
+                 SELECT $1, $2, COALESCE((SELECT id FROM new_flow),
                         (SELECT id FROM flows WHERE name = $3)),
-                    $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                    $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19
+                 WHERE EXISTS (SELECT 1 FROM first_state)",
             )
             .bind(&r.id)
             .bind(&r.name)
@@ -295,10 +349,18 @@ impl Write for CreateFlowRun {
             .bind(r.expected_start_time)
             .bind(s.scheduled_time)
             .bind(&r.new_flow_id)
+            .bind(&s.message)
+            .bind(&s.data)
             .execute(&mut *conn)
             .await
-            .map_err(|e| classify(e, what))?;
-            insert_first_state(conn, INSERT_FLOW_RUN_STATE, &r.id, s).await?;
+            .map_err(|e| classify(e, what))?
+            .rows_affected();
+            if inserted != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "state {} is already recorded",
+                    s.id
+                )));
+            }
             Ok(Out::Done)
         })
     }
@@ -354,6 +416,16 @@ impl Write for CreateTaskRun {
     }
 }
 
+/// The state types Prefect's rules let a flow run leave for one of type
+/// `to`.
+fn allowed_from(to: StateType, force: bool) -> Vec<&'static str> {
+    StateType::ALL
+        .into_iter()
+        .filter(|from| crate::check_flow_run_transition(*from, to, force).is_ok())
+        .map(StateType::as_str)
+        .collect()
+}
+
 /// A flow or task run's new state; `checked` applies Prefect's rules
 /// (with `force`) to a flow run's transition first.
 struct SetState {
@@ -383,11 +455,7 @@ impl Write for SetState {
             let to = StateType::parse(u.state.state_type).ok_or_else(|| {
                 StoreError::Decode(format!("unknown state type {:?}", u.state.state_type))
             })?;
-            let allowed: Vec<&str> = StateType::ALL
-                .into_iter()
-                .filter(|from| crate::check_flow_run_transition(*from, to, force).is_ok())
-                .map(StateType::as_str)
-                .collect();
+            let allowed = allowed_from(to, force);
             let s = &u.state;
             // A run that moved into an allowed state between the change and
             // the read below is tried again.
@@ -444,9 +512,83 @@ impl Write for SetState {
 /// the first one refused.
 struct SetStates(Vec<SetState>);
 
+impl SetStates {
+    /// Applies every state by one statement ([`SET_FLOW_RUN_STATES_CHECKED`])
+    /// when that is the same as applying them one by one: several checked
+    /// flow-run states, none SCHEDULED, each allowed after the one before.
+    /// `false` when it did not apply them (nothing changed).
+    async fn apply_at_once(&self, conn: &mut PgConnection) -> Result<bool, StoreError> {
+        let [first, rest @ ..] = self.0.as_slice() else {
+            return Ok(false);
+        };
+        let Some(force) = first.checked else {
+            return Ok(false);
+        };
+        let mut types = Vec::with_capacity(self.0.len());
+        for w in &self.0 {
+            let t = StateType::parse(w.update.state.state_type);
+            match t {
+                Some(t) if w.flow && w.checked == Some(force) && t != StateType::Scheduled => {
+                    types.push(t)
+                }
+                _ => return Ok(false),
+            }
+        }
+        if rest.is_empty()
+            || types
+                .windows(2)
+                .any(|p| crate::check_flow_run_transition(p[0], p[1], force).is_err())
+        {
+            return Ok(false);
+        }
+        let states: Vec<&StateInsert> = self.0.iter().map(|w| &w.update.state).collect();
+        let first_running = states.iter().find(|s| s.running == 1).map(|s| s.timestamp);
+        let last_terminal = states
+            .iter()
+            .rev()
+            .find(|s| s.terminal == 1)
+            .map(|s| s.timestamp);
+        let recorded: Option<i64> = sqlx::query_scalar(SET_FLOW_RUN_STATES_CHECKED)
+            .bind(&first.update.run_id)
+            .bind(allowed_from(types[0], force))
+            .bind(states.iter().map(|s| s.id.as_str()).collect::<Vec<_>>())
+            .bind(states.iter().map(|s| s.state_type).collect::<Vec<_>>())
+            .bind(states.iter().map(|s| s.name.as_str()).collect::<Vec<_>>())
+            .bind(states.iter().map(|s| s.timestamp).collect::<Vec<_>>())
+            .bind(
+                states
+                    .iter()
+                    .map(|s| s.message.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(states.iter().map(|s| s.data.as_deref()).collect::<Vec<_>>())
+            .bind(states.iter().map(|s| s.scheduled_time).collect::<Vec<_>>())
+            .bind(states.iter().map(|s| s.running).sum::<i64>())
+            .bind(first_running)
+            .bind(last_terminal)
+            .bind(&first.update.state.id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| classify(e, || format!("flow run {}", first.update.run_id)))?;
+        match recorded {
+            None => Ok(false),
+            Some(n) if n == states.len() as i64 => Ok(true),
+            // Another transaction recorded one of the ids meanwhile: this
+            // one fails whole (its batch replays it alone).
+            Some(_) => Err(StoreError::Transaction(format!(
+                "a state of flow run {} was recorded twice at once",
+                first.update.run_id
+            ))),
+        }
+    }
+}
+
 impl Write for SetStates {
     fn apply<'c>(&'c self, conn: &'c mut PgConnection) -> BoxFuture<'c, Result<Out, StoreError>> {
         Box::pin(async move {
+            if self.apply_at_once(&mut *conn).await? {
+                return Ok(Out::Done);
+            }
             for (applied, write) in self.0.iter().enumerate() {
                 if let Out::Rejected {
                     current_state_id,
@@ -1161,20 +1303,21 @@ impl Store for PgStore {
         let choice =
             crate::claims::pg_choose(&mut tx, pool, before, limit, live_after, now).await?;
         let ids = choice.take;
-        for id in &ids {
+        if !ids.is_empty() {
             let mut pending = State::pending();
             pending.timestamp = now;
-            let u = StateUpdate {
-                run_id: id.clone(),
-                state: state_insert(&pending),
-            };
-            set_state(&mut tx, &u, true).await?;
-        }
-        if !ids.is_empty() {
-            sqlx::query("UPDATE flow_runs SET worker_name = $1, heartbeat = $2 WHERE id = ANY($3)")
-                .bind(worker)
-                .bind(now)
+            let state_ids: Vec<String> = ids
+                .iter()
+                .map(|_| Uuid::new_v4().hyphenated().to_string())
+                .collect();
+            sqlx::query(CLAIM_FLOW_RUNS)
                 .bind(&ids)
+                .bind(&state_ids)
+                .bind(pending.state_type.as_str())
+                .bind(&pending.name)
+                .bind(now)
+                .bind(&pending.message)
+                .bind(worker)
                 .execute(&mut *tx)
                 .await?;
         }
