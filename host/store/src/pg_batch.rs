@@ -62,6 +62,13 @@ pub(crate) trait Write: Send + Sync {
     /// Whether its commit must wait for the WAL flush (outcomes do;
     /// progress, such as a Running state or log lines, need not).
     fn durable(&self) -> bool;
+
+    /// Whether `apply` is atomic by itself (one statement, or a
+    /// transaction it opens), so that alone in a batch it runs without a
+    /// `BEGIN` and `COMMIT` around it: two round trips fewer.
+    fn atomic(&self) -> bool {
+        false
+    }
 }
 
 struct Cmd {
@@ -129,6 +136,12 @@ fn run_batch<'a>(pool: &'a PgPool, cmds: &'a [Cmd]) -> BoxFuture<'a, Vec<Result<
 }
 
 async fn run_batch_inner<'a>(pool: &'a PgPool, cmds: &'a [Cmd]) -> Vec<Result<Out, StoreError>> {
+    if let [cmd] = cmds
+        && cmd.write.durable()
+        && cmd.write.atomic()
+    {
+        return vec![alone(pool, &*cmd.write).await];
+    }
     let durable = cmds.iter().any(|c| c.write.durable());
     let writes: Vec<&dyn Write> = cmds.iter().map(|c| &*c.write).collect();
     let first = in_transaction(pool, durable, &writes).await;
@@ -145,6 +158,12 @@ async fn run_batch_inner<'a>(pool: &'a PgPool, cmds: &'a [Cmd]) -> Vec<Result<Ou
             results
         }
     }
+}
+
+/// A durable, atomic write on its own (its statement commits itself).
+async fn alone(pool: &PgPool, write: &dyn Write) -> Result<Out, StoreError> {
+    let mut conn = pool.acquire().await?;
+    write.apply(&mut conn).await
 }
 
 /// Every write in one transaction (rolled back on the first error, when

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 use weft_core::{
     CacheEntry, ComponentRecord, ConcurrencyLimit, Deployment, FlowRun, Lease, LogEntry, SlotGrant,
@@ -368,6 +368,10 @@ impl Write for CreateFlowRun {
     fn durable(&self) -> bool {
         true
     }
+
+    fn atomic(&self) -> bool {
+        true
+    }
 }
 
 /// A task run's creation with its first state.
@@ -506,6 +510,11 @@ impl Write for SetState {
     fn durable(&self) -> bool {
         self.update.state.terminal == 1
     }
+
+    /// One statement changes the state; a refusal is then only read.
+    fn atomic(&self) -> bool {
+        true
+    }
 }
 
 /// Checked states of one flow run, in order, in one transaction; stops at
@@ -589,25 +598,35 @@ impl Write for SetStates {
             if self.apply_at_once(&mut *conn).await? {
                 return Ok(Out::Done);
             }
+            // One by one, in a transaction of their own (a savepoint
+            // inside a batch's).
+            let mut tx = conn.begin().await?;
+            let mut out = Out::Done;
             for (applied, write) in self.0.iter().enumerate() {
                 if let Out::Rejected {
                     current_state_id,
                     reason,
-                } = write.apply(&mut *conn).await?
+                } = write.apply(&mut tx).await?
                 {
-                    return Ok(Out::Stopped {
+                    out = Out::Stopped {
                         applied,
                         current_state_id,
                         reason,
-                    });
+                    };
+                    break;
                 }
             }
-            Ok(Out::Done)
+            tx.commit().await?;
+            Ok(out)
         })
     }
 
     fn durable(&self) -> bool {
         self.0.iter().any(Write::durable)
+    }
+
+    fn atomic(&self) -> bool {
+        true
     }
 }
 

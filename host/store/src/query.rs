@@ -31,6 +31,8 @@ pub(crate) enum Arg {
     Time(DateTime<Utc>),
     OptTime(Option<DateTime<Utc>>),
     Bytes(Vec<u8>),
+    /// A `text[]` (Postgres only).
+    TextList(Vec<String>),
 }
 
 impl From<String> for Arg {
@@ -129,14 +131,49 @@ impl Sql {
             self.cond().push("1 = 0");
             return;
         }
+        let values = match self.text_list(values) {
+            Ok(list) => {
+                self.cond()
+                    .push(column)
+                    .push(" = ANY(")
+                    .bind(list)
+                    .push(")");
+                return;
+            }
+            Err(values) => values,
+        };
         self.cond().push(column).push(" IN (");
+        self.bind_list(values);
+        self.push(")");
+    }
+
+    /// On Postgres, texts as one `text[]` value (so that a query has one
+    /// text, and one prepared statement, whatever the list's length);
+    /// otherwise the values as they are.
+    fn text_list(&self, values: Vec<impl Into<Arg>>) -> Result<Arg, Vec<Arg>> {
+        let values: Vec<Arg> = values.into_iter().map(Into::into).collect();
+        if self.dialect != Dialect::Postgres || !values.iter().all(|v| matches!(v, Arg::Text(_))) {
+            return Err(values);
+        }
+        Ok(Arg::TextList(
+            values
+                .into_iter()
+                .filter_map(|v| match v {
+                    Arg::Text(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+        ))
+    }
+
+    /// Binds `values`, separated by commas.
+    fn bind_list(&mut self, values: Vec<Arg>) {
         for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
                 self.push(", ");
             }
             self.bind(v);
         }
-        self.push(")");
     }
 
     /// `column NOT IN (values)` when `values` is given (a null `column`
@@ -147,14 +184,16 @@ impl Sql {
             return;
         }
         self.cond().push("(").push(column).push(" IS NULL OR ");
-        self.push(column).push(" NOT IN (");
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
+        match self.text_list(values) {
+            Ok(list) => {
+                self.push(column).push(" <> ALL(").bind(list).push("))");
             }
-            self.bind(v);
+            Err(values) => {
+                self.push(column).push(" NOT IN (");
+                self.bind_list(values);
+                self.push("))");
+            }
         }
-        self.push("))");
     }
 
     /// `column IS NULL` (`Some(true)`) or `IS NOT NULL` (`Some(false)`).
@@ -289,7 +328,7 @@ impl Sql {
 }
 
 macro_rules! add_all {
-    ($args:expr, $values:expr) => {{
+    ($args:expr, $values:expr, $list:expr) => {{
         for v in $values {
             match v {
                 Arg::Text(x) => $args.add(x.clone()),
@@ -300,6 +339,7 @@ macro_rules! add_all {
                 Arg::Time(x) => $args.add(*x),
                 Arg::OptTime(x) => $args.add(*x),
                 Arg::Bytes(x) => $args.add(x.clone()),
+                Arg::TextList(x) => $list(&mut $args, x),
             }
             .map_err(|e| StoreError::Invalid(format!("cannot bind a value: {e}")))?;
         }
@@ -309,14 +349,19 @@ macro_rules! add_all {
 /// The bind values of a SQLite query.
 pub(crate) fn sqlite_args(values: &[Arg]) -> Result<SqliteArguments<'static>, StoreError> {
     let mut args = SqliteArguments::default();
-    add_all!(args, values);
+    add_all!(args, values, |_: &mut SqliteArguments,
+                            _: &Vec<String>|
+     -> Result<(), sqlx::error::BoxDynError> {
+        Err("SQLite takes no list values".into())
+    });
     Ok(args)
 }
 
 /// The bind values of a Postgres query.
 pub(crate) fn pg_args(values: &[Arg]) -> Result<PgArguments, StoreError> {
     let mut args = PgArguments::default();
-    add_all!(args, values);
+    add_all!(args, values, |a: &mut PgArguments, x: &Vec<String>| a
+        .add(x.clone()));
     Ok(args)
 }
 
