@@ -19,12 +19,22 @@ const SUBSCRIBER_BUFFER: usize = 4096;
 /// The most events stored in one write.
 const BATCH: usize = 500;
 
+/// The most unfinished flow runs the bus remembers (to label their
+/// events without reading them); past it, it starts afresh.
+const KNOWN_RUNS: usize = 10_000;
+
+/// Runs whose parameters take more bytes than this are read again rather
+/// than remembered.
+const KNOWN_PARAMETERS_BYTES: usize = 4096;
+
 enum Message {
     /// A complete event.
     Ready(Box<Event>),
     /// A flow run entered `state` (or, with `None`, its current state):
-    /// the bus reads the run to label the event.
+    /// the bus reads the run to label the event, unless it knows it.
     FlowRun(Uuid, Option<Box<State>>),
+    /// A flow run, as just created or claimed, entered `state`.
+    Known(Box<FlowRun>, Box<State>),
     /// Answered once everything before it is stored.
     Flush(oneshot::Sender<()>),
 }
@@ -56,6 +66,16 @@ impl EventBus {
     pub fn emit(&self, mut event: Event) {
         event.event = normalize_name(&event.event);
         let _ = self.tx.send(Message::Ready(Box::new(event)));
+    }
+
+    /// Publishes the event of `run` (as the caller has just read or made
+    /// it) entering `state`; the bus remembers the run while unfinished,
+    /// for the events of its next states.
+    pub fn flow_run_entered(&self, run: &FlowRun, state: &State) {
+        let _ = self.tx.send(Message::Known(
+            Box::new(run.clone()),
+            Box::new(state.clone()),
+        ));
     }
 
     /// Publishes the event of flow run `id` entering `state`.
@@ -91,17 +111,34 @@ async fn run(
 ) {
     let mut messages: Vec<Message> = Vec::new();
     let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
+    let mut known = KnownRuns::default();
     // Take what is already queued, up to a batch.
     while rx.recv_many(&mut messages, BATCH).await > 0 {
-        let runs = read_runs(&store, &messages).await;
+        for message in &messages {
+            if let Message::Known(run, _) = message {
+                known.remember(run);
+            }
+        }
+        let read = read_runs(&store, &messages, &known).await;
         let mut batch: Vec<Event> = Vec::with_capacity(messages.len());
         for message in messages.drain(..) {
             match message {
                 Message::Ready(e) => batch.push(*e),
-                Message::FlowRun(id, state) => {
-                    if let Some(run) = runs.get(&id) {
-                        let state = state.map_or_else(|| run.state.clone(), |s| *s);
+                Message::Known(run, state) => {
+                    batch.push(flow_run_state_event(&run, &state));
+                    known.entered(run.id, &state);
+                }
+                Message::FlowRun(id, Some(state)) => {
+                    if let Some(run) = known.get(&id).or_else(|| read.get(&id)) {
                         batch.push(flow_run_state_event(run, &state));
+                        known.entered(id, &state);
+                    }
+                }
+                // The current state: as read (a remembered copy's is old).
+                Message::FlowRun(id, None) => {
+                    if let Some(run) = read.get(&id) {
+                        batch.push(flow_run_state_event(run, &run.state));
+                        known.entered(id, &run.state);
                     }
                 }
                 Message::Flush(done) => flushes.push(done),
@@ -121,12 +158,50 @@ async fn run(
     }
 }
 
-/// The flow runs the `FlowRun` messages of a batch name, in one read.
-async fn read_runs(store: &Arc<dyn Store>, messages: &[Message]) -> HashMap<Uuid, FlowRun> {
+/// Unfinished flow runs whose events the bus labelled lately. A run's
+/// name, flow, deployment, pool, tags and parameters never change, so the
+/// copy is as good as a read.
+#[derive(Default)]
+struct KnownRuns(HashMap<Uuid, FlowRun>);
+
+impl KnownRuns {
+    fn remember(&mut self, run: &FlowRun) {
+        if run.state.is_terminal()
+            || serde_json::to_vec(&run.parameters).map_or(usize::MAX, |b| b.len())
+                > KNOWN_PARAMETERS_BYTES
+        {
+            return;
+        }
+        if self.0.len() >= KNOWN_RUNS {
+            self.0.clear();
+        }
+        self.0.insert(run.id, run.clone());
+    }
+
+    fn get(&self, id: &Uuid) -> Option<&FlowRun> {
+        self.0.get(id)
+    }
+
+    /// A finished run is forgotten (a retry reads it again).
+    fn entered(&mut self, id: Uuid, state: &State) {
+        if state.is_terminal() {
+            self.0.remove(&id);
+        }
+    }
+}
+
+/// The flow runs the `FlowRun` messages of a batch name that the bus does
+/// not know, in one read.
+async fn read_runs(
+    store: &Arc<dyn Store>,
+    messages: &[Message],
+    known: &KnownRuns,
+) -> HashMap<Uuid, FlowRun> {
     let ids: Vec<Uuid> = messages
         .iter()
         .filter_map(|m| match m {
-            Message::FlowRun(id, _) => Some(*id),
+            Message::FlowRun(id, None) => Some(*id),
+            Message::FlowRun(id, Some(_)) if known.get(id).is_none() => Some(*id),
             _ => None,
         })
         .collect();

@@ -8,7 +8,6 @@ use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use weft_core::event::flow_run_state_event;
 use weft_core::{Deployment, FlowRun, State as CoreState};
 
 use super::Linker;
@@ -382,7 +381,7 @@ pub(crate) async fn create_run(
     run.expected_start_time = Some(run.state.scheduled_time.unwrap_or(run.created));
     state.store.create_flow_run(&run).await?;
     state.store.flush().await?;
-    state.events.emit(flow_run_state_event(&run, &run.state));
+    state.events.flow_run_entered(&run, &run.state);
     tracing::info!(flow_run = %run.id, deployment = %d.id, "flow run created from deployment");
     Ok(run)
 }

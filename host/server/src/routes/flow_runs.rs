@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use weft_core::event::flow_run_state_event;
 use weft_core::{FlowRun, State as CoreState, StateType};
 use weft_store::{FlowRunFilter, FlowRunSort, Transition};
 
@@ -77,7 +76,7 @@ async fn create_flow_run(
     run.expected_start_time = Some(run.state.scheduled_time.unwrap_or(run.created));
     state.store.create_flow_run(&run).await?;
     state.store.flush().await?;
-    state.events.emit(flow_run_state_event(&run, &run.state));
+    state.events.flow_run_entered(&run, &run.state);
     tracing::info!(flow_run = %run.id, flow = %run.flow_name, "flow run created");
     let out = Linker::new(&state, &ctx).flow_run(run).await?;
     Ok((StatusCode::CREATED, axum::Json(out)))

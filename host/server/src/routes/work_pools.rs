@@ -251,9 +251,7 @@ async fn claim_flow_runs(
         tracing::debug!(pool = %name, worker = %body.worker, claimed = runs.len(), "flow runs claimed");
     }
     for run in &runs {
-        state
-            .events
-            .emit(weft_core::event::flow_run_state_event(run, &run.state));
+        state.events.flow_run_entered(run, &run.state);
     }
     Ok(axum::Json(worker_runs(&state, &ctx, &pool, runs).await?))
 }
