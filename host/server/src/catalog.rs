@@ -5,17 +5,25 @@
 //! server's life. A work pool can be deleted and created again under the
 //! same name (with a new id), possibly through another server on the same
 //! database, so a pool's id is reused for [`POOL_TTL`] only, and dropped at
-//! once when this server changes the pool. Both caches are bounded.
+//! once when this server changes the pool. A deployment read to create
+//! one of its runs is reused for [`DEPLOYMENT_TTL`] (a burst of runs of one
+//! deployment reads it once), and dropped at once when this server changes
+//! or deletes it. The caches are bounded.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
+use weft_core::Deployment;
 use weft_store::{Flow, Store, StoreError};
 
 /// How long a work pool's id is reused before it is read again.
 pub const POOL_TTL: Duration = Duration::from_secs(5);
+
+/// How long a deployment read to create its runs is reused (a change made
+/// through another server on the same database shows after this).
+pub const DEPLOYMENT_TTL: Duration = Duration::from_secs(1);
 
 /// Entries kept per cache at most; past it the cache starts afresh.
 const MAX_ENTRIES: usize = 100_000;
@@ -31,6 +39,7 @@ struct Inner {
     flows_by_id: RwLock<HashMap<Uuid, Flow>>,
     flow_ids: RwLock<HashMap<String, Uuid>>,
     pools: RwLock<HashMap<String, (Option<Uuid>, Instant)>>,
+    deployments: RwLock<HashMap<Uuid, (Deployment, Instant)>>,
 }
 
 impl Catalog {
@@ -81,6 +90,35 @@ impl Catalog {
         let id = store.read_work_pool(name).await?.map(|p| p.id);
         insert(&self.inner.pools, name.to_string(), (id, Instant::now()));
         Ok(id)
+    }
+
+    /// Deployment `id` as read at most [`DEPLOYMENT_TTL`] ago, to create
+    /// runs of it; `None` when it does not exist (not remembered).
+    pub async fn deployment_for_runs(
+        &self,
+        store: &dyn Store,
+        id: Uuid,
+    ) -> Result<Option<Deployment>, StoreError> {
+        if let Some((d, at)) = read(&self.inner.deployments).get(&id)
+            && at.elapsed() < DEPLOYMENT_TTL
+        {
+            return Ok(Some(d.clone()));
+        }
+        let d = store.read_deployment(id).await?;
+        if let Some(d) = &d {
+            insert(&self.inner.deployments, id, (d.clone(), Instant::now()));
+        }
+        Ok(d)
+    }
+
+    /// Forgets deployment `id` (this server created, changed or deleted
+    /// it).
+    pub fn forget_deployment(&self, id: Uuid) {
+        self.inner
+            .deployments
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
     }
 
     /// Forgets the work pool named `name` (this server created, changed or

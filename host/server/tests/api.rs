@@ -1409,3 +1409,55 @@ async fn workers_by_heartbeat_and_a_retried_run_is_claimed_again() {
     assert_eq!(again[0]["flow_run"]["id"], id.as_str());
     assert_eq!(again[0]["flow_run"]["state"]["type"], "PENDING");
 }
+
+/// A deployment is read once for a burst of its runs, but a change made
+/// through this server shows in the next run at once, and a deleted one
+/// gets no more runs.
+#[tokio::test]
+async fn runs_of_a_deployment_see_its_changes_at_once() {
+    let s = start().await;
+    let flow_id = s.flow("burst").await;
+    let (st, d) = s
+        .post(
+            "/deployments/",
+            json!({"name": "b", "flow_id": flow_id, "parameters": {"n": 1}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{d}");
+    let did = d["id"].as_str().unwrap().to_string();
+    let create = format!("/deployments/{did}/create_flow_run");
+    for _ in 0..3 {
+        let (st, run) = s.post(&create, json!({})).await;
+        assert_eq!(st, StatusCode::CREATED, "{run}");
+        assert_eq!(run["parameters"], json!({"n": 1}));
+    }
+    let patch = s
+        .call(
+            Method::PATCH,
+            &format!("/deployments/{did}"),
+            Some(json!({"parameters": {"n": 2}})),
+        )
+        .await;
+    assert_eq!(patch.0, StatusCode::NO_CONTENT, "{:?}", patch.1);
+    let (_, run) = s.post(&create, json!({})).await;
+    assert_eq!(run["parameters"], json!({"n": 2}), "{run}");
+    // The same (flow, name) posted again updates it in place.
+    let (st, _) = s
+        .post(
+            "/deployments/",
+            json!({"name": "b", "flow_id": flow_id, "parameters": {"n": 3}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, run) = s.post(&create, json!({})).await;
+    assert_eq!(run["parameters"], json!({"n": 3}), "{run}");
+    let deleted = s
+        .call(Method::DELETE, &format!("/deployments/{did}"), None)
+        .await;
+    assert_eq!(deleted.0, StatusCode::NO_CONTENT);
+    assert_error(
+        s.post(&create, json!({})).await,
+        StatusCode::NOT_FOUND,
+        "deployment",
+    );
+}

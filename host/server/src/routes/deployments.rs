@@ -104,6 +104,7 @@ async fn create_deployment(
         d.limits = l;
     }
     let stored = state.store.create_deployment(&d).await?;
+    state.catalog.forget_deployment(stored.id);
     let status = if stored.id == d.id {
         StatusCode::CREATED
     } else {
@@ -180,7 +181,9 @@ async fn update_deployment(
         d.limits = v;
     }
     d.updated = Utc::now();
-    if !state.store.update_deployment(&d).await? {
+    let updated = state.store.update_deployment(&d).await?;
+    state.catalog.forget_deployment(d.id);
+    if !updated {
         return Err(ApiError::not_found(format!("deployment {id}")));
     }
     super::schedules::after_change(&state, Some(&old), &d).await?;
@@ -196,7 +199,9 @@ async fn delete_deployment(
     _ctx: RequestContext,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_deployment(id).await? {
+    let deleted = state.store.delete_deployment(id).await?;
+    state.catalog.forget_deployment(id);
+    if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("deployment {id}")))
@@ -326,7 +331,11 @@ async fn create_flow_run_from_deployment(
     Path(id): Path<Uuid>,
     Json(body): Json<DeploymentFlowRunCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<FlowRunOut>)> {
-    let d = load(&state, id).await?;
+    let d = state
+        .catalog
+        .deployment_for_runs(state.store.as_ref(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("deployment {id}")))?;
     let initial = body.state.map(|s| s.into_state()).transpose()?;
     let run = create_run(
         &state,

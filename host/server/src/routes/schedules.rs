@@ -136,7 +136,9 @@ pub(crate) async fn save(
     mut d: Deployment,
 ) -> ApiResult<Deployment> {
     d.updated = Utc::now();
-    if !state.store.update_deployment(&d).await? {
+    let updated = state.store.update_deployment(&d).await?;
+    state.catalog.forget_deployment(d.id);
+    if !updated {
         return Err(ApiError::not_found(format!("deployment {}", d.id)));
     }
     after_change(state, Some(old), &d).await?;
