@@ -1735,15 +1735,7 @@ pub async fn checked_state_sequences<S: Store>(store: &S) {
         }
         other => panic!("restarted a completed run: {other:?}"),
     }
-    let read = store
-        .read_flow_run(run.id)
-        .await
-        .expect("read")
-        .expect("present");
-    assert_eq!(read.state, done);
-    assert_eq!(read.run_count, 1);
-    assert_eq!(read.start_time, Some(running.timestamp));
-    assert_eq!(read.end_time, Some(done.timestamp));
+    assert_ran_once(store, run.id, &running, &done).await;
     let history = store.read_flow_run_states(run.id).await.expect("history");
     assert_eq!(history.len(), 3, "{history:?}");
     // Refused first: nothing applied.
@@ -1784,15 +1776,7 @@ pub async fn checked_state_sequences<S: Store>(store: &S) {
             Transition::Accepted(done.clone())
         ]
     );
-    let read = store
-        .read_flow_run(run.id)
-        .await
-        .expect("read")
-        .expect("present");
-    assert_eq!(read.state, done);
-    assert_eq!(read.run_count, 1);
-    assert_eq!(read.start_time, Some(running.timestamp));
-    assert_eq!(read.end_time, Some(done.timestamp));
+    assert_ran_once(store, run.id, &running, &done).await;
     let history = store.read_flow_run_states(run.id).await.expect("history");
     assert_eq!(history, [run.state.clone(), running, done.clone()]);
     let outcomes = store
@@ -1808,6 +1792,19 @@ pub async fn checked_state_sequences<S: Store>(store: &S) {
             .len(),
         3
     );
+}
+
+/// Run `id` is in `done`, ran once, from `running` to `done`.
+async fn assert_ran_once<S: Store>(store: &S, id: Uuid, running: &State, done: &State) {
+    let read = store
+        .read_flow_run(id)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(&read.state, done);
+    assert_eq!(read.run_count, 1);
+    assert_eq!(read.start_time, Some(running.timestamp));
+    assert_eq!(read.end_time, Some(done.timestamp));
 }
 
 fn deployment(name: &str, flow: &str) -> Deployment {
