@@ -133,9 +133,9 @@ new_state AS (
 /// together or not at all): `$3` to `$9` are the states' ids, types,
 /// names, timestamps, messages, data and scheduled times (in order); `$10`
 /// is how many are RUNNING, `$11` the first RUNNING one's timestamp, `$12`
-/// the last terminal one's. Returns how many states it
-/// recorded, and no row when it changed nothing. (Used only when every
-/// step is allowed after the one before and none is SCHEDULED.)
+/// the last terminal one's. Returns how many states it recorded, and no
+/// row when it changed nothing. (Used only when every step is allowed
+/// after the one before and none is SCHEDULED.)
 const SET_FLOW_RUN_STATES_CHECKED: &str = "\
 WITH allowed AS (
     SELECT id FROM flow_runs WHERE id = $1 AND state_type = ANY($2)
@@ -582,8 +582,8 @@ impl SetStates {
         match recorded {
             None => Ok(false),
             Some(n) if n == states.len() as i64 => Ok(true),
-            // Another transaction recorded one of the ids meanwhile: this
-            // one fails whole (its batch replays it alone).
+            // Another transaction recorded one of the ids meanwhile: the
+            // call fails whole (its transaction is rolled back).
             Some(_) => Err(StoreError::Transaction(format!(
                 "a state of flow run {} was recorded twice at once",
                 first.update.run_id
@@ -1327,7 +1327,7 @@ impl Store for PgStore {
             pending.timestamp = now;
             let state_ids: Vec<String> = ids
                 .iter()
-                .map(|_| Uuid::new_v4().hyphenated().to_string())
+                .map(|_| Uuid::now_v7().hyphenated().to_string())
                 .collect();
             sqlx::query(CLAIM_FLOW_RUNS)
                 .bind(&ids)

@@ -3,7 +3,8 @@
 //! read connection pool that runs the result.
 //!
 //! Backends differ in a handful of spots only (placeholders, "no limit",
-//! JSON tags, case-insensitive matching); everything else — the filters, the
+//! JSON tags, case-insensitive matching, lists of texts bound as one array
+//! on Postgres); everything else — the filters, the
 //! sort orders, the row mapping in `rows` — is written once.
 
 use chrono::{DateTime, Utc};
