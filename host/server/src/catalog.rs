@@ -39,7 +39,7 @@ struct Inner {
     flows_by_id: RwLock<HashMap<Uuid, Flow>>,
     flow_ids: RwLock<HashMap<String, Uuid>>,
     pools: RwLock<HashMap<String, (Option<Uuid>, Instant)>>,
-    deployments: RwLock<HashMap<Uuid, (Deployment, Instant)>>,
+    deployments: RwLock<HashMap<Uuid, (Arc<Deployment>, Instant)>>,
 }
 
 impl Catalog {
@@ -98,13 +98,13 @@ impl Catalog {
         &self,
         store: &dyn Store,
         id: Uuid,
-    ) -> Result<Option<Deployment>, StoreError> {
+    ) -> Result<Option<Arc<Deployment>>, StoreError> {
         if let Some((d, at)) = read(&self.inner.deployments).get(&id)
             && at.elapsed() < DEPLOYMENT_TTL
         {
             return Ok(Some(d.clone()));
         }
-        let d = store.read_deployment(id).await?;
+        let d = store.read_deployment(id).await?.map(Arc::new);
         if let Some(d) = &d {
             insert(&self.inner.deployments, id, (d.clone(), Instant::now()));
         }

@@ -4,7 +4,7 @@
 //! hands it to the subscribers (the automations engine) and stores it in
 //! batches, off the request's path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -33,7 +33,8 @@ enum Message {
     /// A flow run entered `state` (or, with `None`, its current state):
     /// the bus reads the run to label the event, unless it knows it.
     FlowRun(Uuid, Option<Box<State>>),
-    /// A flow run, as just created or claimed, entered `state`.
+    /// A flow run, as just created or claimed, entered `state`; the bus
+    /// keeps it (it is unfinished, its parameters small).
     Known(Box<FlowRun>, Box<State>),
     /// Answered once everything before it is stored.
     Flush(oneshot::Sender<()>),
@@ -72,6 +73,10 @@ impl EventBus {
     /// it) entering `state`; the bus remembers the run while unfinished,
     /// for the events of its next states.
     pub fn flow_run_entered(&self, run: &FlowRun, state: &State) {
+        if !KnownRuns::keeps(run, state) {
+            self.emit(flow_run_state_event(run, state));
+            return;
+        }
         let _ = self.tx.send(Message::Known(
             Box::new(run.clone()),
             Box::new(state.clone()),
@@ -114,11 +119,6 @@ async fn run(
     let mut known = KnownRuns::default();
     // Take what is already queued, up to a batch.
     while rx.recv_many(&mut messages, BATCH).await > 0 {
-        for message in &messages {
-            if let Message::Known(run, _) = message {
-                known.remember(run);
-            }
-        }
         let read = read_runs(&store, &messages, &known).await;
         let mut batch: Vec<Event> = Vec::with_capacity(messages.len());
         for message in messages.drain(..) {
@@ -126,7 +126,7 @@ async fn run(
                 Message::Ready(e) => batch.push(*e),
                 Message::Known(run, state) => {
                     batch.push(flow_run_state_event(&run, &state));
-                    known.entered(run.id, &state);
+                    known.remember(*run);
                 }
                 Message::FlowRun(id, Some(state)) => {
                     if let Some(run) = known.get(&id).or_else(|| read.get(&id)) {
@@ -165,17 +165,19 @@ async fn run(
 struct KnownRuns(HashMap<Uuid, FlowRun>);
 
 impl KnownRuns {
-    fn remember(&mut self, run: &FlowRun) {
-        if run.state.is_terminal()
-            || serde_json::to_vec(&run.parameters).map_or(usize::MAX, |b| b.len())
-                > KNOWN_PARAMETERS_BYTES
-        {
-            return;
-        }
+    /// Whether `run`, entering `state`, is worth keeping: unfinished, with
+    /// small parameters.
+    fn keeps(run: &FlowRun, state: &State) -> bool {
+        !state.is_terminal()
+            && serde_json::to_vec(&run.parameters).map_or(usize::MAX, |b| b.len())
+                <= KNOWN_PARAMETERS_BYTES
+    }
+
+    fn remember(&mut self, run: FlowRun) {
         if self.0.len() >= KNOWN_RUNS {
             self.0.clear();
         }
-        self.0.insert(run.id, run.clone());
+        self.0.insert(run.id, run);
     }
 
     fn get(&self, id: &Uuid) -> Option<&FlowRun> {
@@ -191,20 +193,26 @@ impl KnownRuns {
 }
 
 /// The flow runs the `FlowRun` messages of a batch name that the bus does
-/// not know, in one read.
+/// not know (nor will, from a `Known` message before them), in one read.
 async fn read_runs(
     store: &Arc<dyn Store>,
     messages: &[Message],
     known: &KnownRuns,
 ) -> HashMap<Uuid, FlowRun> {
-    let ids: Vec<Uuid> = messages
-        .iter()
-        .filter_map(|m| match m {
-            Message::FlowRun(id, None) => Some(*id),
-            Message::FlowRun(id, Some(_)) if known.get(id).is_none() => Some(*id),
-            _ => None,
-        })
-        .collect();
+    let mut coming = HashSet::new();
+    let mut ids: Vec<Uuid> = Vec::new();
+    for m in messages {
+        match m {
+            Message::Known(run, _) => {
+                coming.insert(run.id);
+            }
+            Message::FlowRun(id, None) => ids.push(*id),
+            Message::FlowRun(id, Some(_)) if known.get(id).is_none() && !coming.contains(id) => {
+                ids.push(*id)
+            }
+            _ => {}
+        }
+    }
     if ids.is_empty() {
         return HashMap::new();
     }

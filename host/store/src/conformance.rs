@@ -340,14 +340,7 @@ pub async fn replayed_state_is_ignored<S: Store>(store: &S) {
         .expect("read")
         .expect("present");
     assert_eq!(read.run_count, 1);
-    assert_eq!(
-        store
-            .read_flow_run_states(run.id)
-            .await
-            .expect("history")
-            .len(),
-        2
-    );
+    assert_eq!(state_count(store, run.id).await, 2);
 }
 
 /// Task runs list by flow run, oldest first by default, and by the other filters.
@@ -1676,10 +1669,7 @@ pub async fn checked_state_changes<S: Store + Clone>(store: &S) {
         .expect("present");
     assert_eq!(read.state, forced);
     assert_eq!(read.run_count, 2);
-    assert_eq!(
-        store.read_flow_run_states(run.id).await.expect("h").len(),
-        5
-    );
+    assert_eq!(state_count(store, run.id).await, 5);
     assert!(matches!(
         store
             .set_flow_run_state_checked(Uuid::now_v7(), &State::running(), false)
@@ -1784,14 +1774,12 @@ pub async fn checked_state_sequences<S: Store>(store: &S) {
         .await
         .expect("replayed");
     assert!(matches!(outcomes[..], [Transition::Rejected { .. }]));
-    assert_eq!(
-        store
-            .read_flow_run_states(run.id)
-            .await
-            .expect("history")
-            .len(),
-        3
-    );
+    assert_eq!(state_count(store, run.id).await, 3);
+}
+
+/// How many states flow run `id` has recorded.
+async fn state_count<S: Store>(store: &S, id: Uuid) -> usize {
+    store.read_flow_run_states(id).await.expect("history").len()
 }
 
 /// Run `id` is in `done`, ran once, from `running` to `done`.
